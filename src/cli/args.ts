@@ -1,0 +1,53 @@
+/** Shared argument helpers: every bad value becomes a UsageError whose message is one clear line. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const SUFFIXES: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, b: 1e9 };
+
+/** Parses a count such as `5000`, `200k`, `1.5M`, `2G`. */
+export function parseCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)([kKmMgGbB]?)$/.exec(value.trim().replace(/_/g, ''));
+  if (!match) throw new UsageError(`${flag} expects a whole number such as 5000 or 2M, got "${value}"`);
+  const n = Number(match[1]) * (SUFFIXES[(match[2] ?? '').toLowerCase()] ?? 1);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+export function parseNumber(
+  flag: string,
+  value: string | undefined,
+  range: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  const bad =
+    value.trim() === '' ||
+    !Number.isFinite(n) ||
+    (range.integer && !Number.isInteger(n)) ||
+    (range.min !== undefined && n < range.min) ||
+    (range.max !== undefined && n > range.max);
+  if (bad) {
+    const kind = range.integer ? 'a whole number' : 'a number';
+    const bounds = [
+      range.min !== undefined ? `>= ${range.min}` : '',
+      range.max !== undefined ? `<= ${range.max}` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    throw new UsageError(`${flag} expects ${kind}${bounds ? ` ${bounds}` : ''}, got "${value}"`);
+  }
+  return n;
+}
+
+export function parseChoice<T extends string>(flag: string, value: string | undefined, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { UsageError } from './args.js';
+import { studyCommand, STUDY_HELP } from './study.js';
+
+const HELP = `Usage: active-reading <command> [options]
+
+Make a language model learn a body of documents, and measure how much it learned.
+
+Commands
+  study     turn a corpus into Active Reading training data (and the paper's baselines)
+
+Run "active-reading <command> --help" for the options of a command.
+`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  study: studyCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(rest[0] === 'study' ? STUDY_HELP : HELP);
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    const { toolVersion } = await import('../study/manifest.js');
+    process.stdout.write(`${toolVersion()}\n`);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`active-reading: ${error.message} (see --help)\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`active-reading: error: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (process.env.ACTIVE_READING_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,196 @@
+import { parseArgs } from 'node:util';
+import { STUDY_METHODS } from '../dataset/record.js';
+import { openTextGenerator, publicBaseUrl } from '../models/open-generator.js';
+import { tiktokenCounter } from '../models/tiktoken-counter.js';
+import type { TextGenerator } from '../models/types.js';
+import { fmt } from '../runtime/progress.js';
+import { runStudy, type StudyOptions } from '../study/run-study.js';
+import { UsageError, parseChoice, parseCount, parseNumber } from './args.js';
+
+export const STUDY_HELP = `Usage: active-reading study --corpus PATH --out RUN_DIR --method METHOD --model MODEL [options]
+
+Turns a corpus into training data with Active Reading (or a baseline), resumably: run the same command
+again after a crash or Ctrl-C and it continues where it stopped, without paying twice for a generation.
+
+Input and output
+  --corpus PATH          folder or file of documents: .txt, .md, .html, .jsonl ({"text", "title"?, "id"?})
+                         (optional when RUN_DIR already holds chunks.jsonl)
+  --out RUN_DIR          run directory: chunks.jsonl, strategies.jsonl, study/*.jsonl, manifest.json, cache/
+  --chunk-tokens N       chunk size in tokens (default 512)
+  --shard-records N      records per study/shard-*.jsonl file (default 100000)
+
+Method
+  --method METHOD        ar        Active Reading, task-agnostic strategies (default)
+                         ar-task   Active Reading, task-specific (see --task)
+                         paraphrase | qa | entigraph | repeat   baselines of the paper
+                         all       paraphrase + qa + ar, sharing the budget equally
+  --task TASK            for ar-task: trivia (default), finance, or any text describing the task
+  --budget-tokens N      generated tokens per method (e.g. 2M); rounds over all chunks until reached
+  --reps N               stage-1 repetitions per chunk (default 1 without a budget, unlimited with one)
+  --stage 2              re-run stage 2 only, from an edited strategies.jsonl (old records kept aside)
+  --prompts DIR          override prompt templates with DIR/NAME.txt (see prompts/README.md)
+  --pairs-per-rep N      entigraph: entity pairs written about per chunk and rep (default 8)
+
+Model
+  --model MODEL          path to a .gguf file (runs embedded through node-llama-cpp), or a model name
+                         served by an OpenAI-compatible server at --base-url
+  --base-url URL         OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (default $OPENAI_BASE_URL)
+  --api-key-env NAME     environment variable holding the API key (default OPENAI_API_KEY); keys are never
+                         written to logs, caches or outputs
+  --temperature T        sampling temperature (default 0.7)
+  --top-p P              nucleus sampling (default: the server's)
+  --max-tokens N         maximum tokens per generation (default 2048)
+  --min-words N          retry (new seed, up to 3 times) a generation shorter than N words (default 20)
+  --seed N               base seed; each request gets a seed derived from it (default 0)
+  --threads N            CPU threads for an embedded GGUF model
+  --context-size N       context size for an embedded GGUF model (default: fits the model)
+
+Runtime
+  --concurrency N        requests in flight (default 16)
+  --timeout SECONDS      per-request timeout (default 120)
+  --max-retries N        retries on 429/5xx/timeouts/resets, with backoff and Retry-After (default 5)
+  --no-cache             do not read or write the response cache
+  --price-input USD      price per million prompt tokens, for the cost ledger
+  --price-output USD     price per million completion tokens
+  -h, --help             show this help
+`;
+
+const OPTIONS = {
+  corpus: { type: 'string' },
+  out: { type: 'string' },
+  method: { type: 'string' },
+  model: { type: 'string' },
+  'base-url': { type: 'string' },
+  'api-key-env': { type: 'string' },
+  task: { type: 'string' },
+  'budget-tokens': { type: 'string' },
+  reps: { type: 'string' },
+  concurrency: { type: 'string' },
+  'chunk-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'max-tokens': { type: 'string' },
+  'min-words': { type: 'string' },
+  seed: { type: 'string' },
+  threads: { type: 'string' },
+  'context-size': { type: 'string' },
+  stage: { type: 'string' },
+  prompts: { type: 'string' },
+  'pairs-per-rep': { type: 'string' },
+  'shard-records': { type: 'string' },
+  timeout: { type: 'string' },
+  'max-retries': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'price-input': { type: 'string' },
+  'price-output': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  if (values.help) {
+    process.stdout.write(STUDY_HELP);
+    return 0;
+  }
+  if (!values.out) throw new UsageError('--out RUN_DIR is required');
+  const method = parseChoice('--method', values.method, STUDY_METHODS) ?? 'ar';
+  const stage = parseChoice('--stage', values.stage, ['2'] as const);
+  const budgetTokens = parseCount('--budget-tokens', values['budget-tokens']);
+  const reps = parseNumber('--reps', values.reps, { min: 1, integer: true });
+  const concurrency = parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true });
+  const timeout = parseNumber('--timeout', values.timeout, { min: 0.001 });
+  const maxRetries = parseNumber('--max-retries', values['max-retries'], { min: 0, max: 100, integer: true });
+  const priceInput = parseNumber('--price-input', values['price-input'], { min: 0 });
+  const priceOutput = parseNumber('--price-output', values['price-output'], { min: 0 });
+  if ((priceInput === undefined) !== (priceOutput === undefined)) {
+    throw new UsageError('--price-input and --price-output go together');
+  }
+  const keyVariable = values['api-key-env'] ?? 'OPENAI_API_KEY';
+  const baseUrl = values['base-url'] ?? env.OPENAI_BASE_URL;
+  if (values['base-url'] !== undefined && !/^https?:\/\//.test(values['base-url'])) {
+    throw new UsageError(`--base-url must start with http:// or https://, got "${publicBaseUrl(values['base-url'])}"`);
+  }
+  if (method !== 'repeat' && !values.model) throw new UsageError(`--model is required for --method ${method}`);
+
+  const options: StudyOptions = {
+    corpus: values.corpus,
+    out: values.out,
+    method,
+    task: values.task,
+    budgetTokens,
+    reps,
+    concurrency,
+    chunkTokens: parseNumber('--chunk-tokens', values['chunk-tokens'], { min: 32, max: 1_000_000, integer: true }),
+    chunkCounter: tiktokenCounter(),
+    temperature: parseNumber('--temperature', values.temperature, { min: 0, max: 5 }),
+    topP: parseNumber('--top-p', values['top-p'], { min: 0, max: 1 }),
+    maxTokens: parseNumber('--max-tokens', values['max-tokens'], { min: 1, integer: true }),
+    minWords: parseNumber('--min-words', values['min-words'], { min: 0, integer: true }),
+    seed: parseNumber('--seed', values.seed, { min: 0, max: 2 ** 31 - 1, integer: true }),
+    pairsPerRep: parseNumber('--pairs-per-rep', values['pairs-per-rep'], { min: 1, integer: true }),
+    shardRecords: parseNumber('--shard-records', values['shard-records'], { min: 1, integer: true }),
+    promptsDir: values.prompts,
+    stage,
+    noCache: values['no-cache'],
+    prices:
+      priceInput !== undefined && priceOutput !== undefined
+        ? { inputPerMillion: priceInput, outputPerMillion: priceOutput }
+        : undefined,
+    retry: {
+      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+      ...(maxRetries === undefined ? {} : { maxAttempts: maxRetries + 1 }),
+    },
+    baseUrl: baseUrl ? publicBaseUrl(baseUrl) : undefined,
+  };
+  const threads = parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true });
+  const contextSize = parseNumber('--context-size', values['context-size'], { min: 64, integer: true });
+
+  let generator: TextGenerator | undefined;
+  if (values.model) {
+    generator = await openTextGenerator({
+      model: values.model,
+      baseUrl,
+      apiKey: env[keyVariable],
+      concurrency,
+      threads,
+      contextSize,
+    });
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nstopping: finishing requests in flight (press Ctrl-C again to stop at once)\n');
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { status, manifest } = await runStudy({ ...options, generator, signal: controller.signal });
+    const lines = Object.keys(manifest.tokens).map((m) => {
+      const ledger = manifest.ledger[m];
+      const cost = ledger?.costUsd === undefined ? '' : `, $${ledger.costUsd.toFixed(4)}`;
+      return `  ${m}: ${fmt(manifest.counts.records[m] ?? 0)} records, ${fmt(manifest.tokens[m] ?? 0)} tokens (${fmt(ledger?.requests ?? 0)} requests, ${fmt(ledger?.cacheHits ?? 0)} cache hits${cost})`;
+    });
+    process.stdout.write(`${status === 'complete' ? 'done' : status}: ${options.out}\n${lines.join('\n')}\n`);
+    return status === 'complete' ? 0 : 130;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await generator?.close();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+}

@@ -1,0 +1,180 @@
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync, promises as fs } from 'node:fs';
+import { createReadStream } from 'node:fs';
+
+/**
+ * Append-only JSONL file that survives kill -9: each record is one write(2) of a whole line, and on open a
+ * torn last line (a write cut short by a crash or a full disk) is cut off, so every line is whole JSON.
+ */
+export class JsonlAppendLog {
+  private fd: number | undefined;
+  private bytes: number;
+  private lines: number;
+
+  private constructor(
+    readonly file: string,
+    fd: number,
+    bytes: number,
+    lines: number,
+  ) {
+    this.fd = fd;
+    this.bytes = bytes;
+    this.lines = lines;
+  }
+
+  /** Opens (creating if needed) and repairs the file. `lines` counts the whole lines kept. */
+  static open(file: string): JsonlAppendLog {
+    const fd = openSync(file, 'a+');
+    const size = fstatSync(fd).size;
+    const keep = lastWholeLineEnd(fd, size);
+    if (keep < size) ftruncateSync(fd, keep);
+    return new JsonlAppendLog(file, fd, keep, countNewlines(fd, keep));
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  get lineCount(): number {
+    return this.lines;
+  }
+
+  /** Appends one record; returns the byte offset where its line starts. */
+  append(record: unknown): number {
+    if (this.fd === undefined) throw new Error(`${this.file} is closed`);
+    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+    const offset = this.bytes;
+    let written = 0;
+    while (written < line.length) written += writeSync(this.fd, line, written, line.length - written);
+    this.bytes += line.length;
+    this.lines++;
+    return offset;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function lastWholeLineEnd(fd: number, size: number): number {
+  if (size === 0) return 0;
+  const block = Buffer.alloc(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - block.length);
+    const n = readSync(fd, block, 0, end - start, start);
+    const nl = block.subarray(0, n).lastIndexOf(0x0a);
+    if (nl >= 0) return start + nl + 1;
+    end = start;
+  }
+  return 0;
+}
+
+function countNewlines(fd: number, size: number): number {
+  const block = Buffer.alloc(1024 * 1024);
+  let count = 0;
+  for (let pos = 0; pos < size; ) {
+    const n = readSync(fd, block, 0, Math.min(block.length, size - pos), pos);
+    if (n <= 0) break;
+    for (let i = 0; i < n; i++) if (block[i] === 0x0a) count++;
+    pos += n;
+  }
+  return count;
+}
+
+/**
+ * Streams the whole lines of a JSONL file with their byte offsets; a torn last line is ignored.
+ * Lines that are not valid JSON are passed to `onBadLine` (default: throw, naming file and line).
+ */
+export async function scanJsonl<T>(
+  file: string,
+  onRecord: (record: T, offset: number, lineNumber: number) => void,
+  onBadLine?: (lineNumber: number, error: unknown) => void,
+): Promise<void> {
+  try {
+    await fs.access(file);
+  } catch {
+    return;
+  }
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  let carry: Buffer = Buffer.alloc(0);
+  let offset = 0;
+  let lineNumber = 0;
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    const data = carry.length ? Buffer.concat([carry, piece]) : piece;
+    let start = 0;
+    for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
+      lineNumber++;
+      const text = data.toString('utf8', start, nl);
+      if (text.trim().length > 0) {
+        let record: T;
+        try {
+          record = JSON.parse(text) as T;
+        } catch (error) {
+          if (onBadLine) onBadLine(lineNumber, error);
+          else throw new Error(`${file}:${lineNumber}: not valid JSON (${(error as Error).message})`);
+          start = nl + 1;
+          continue;
+        }
+        onRecord(record, offset + start, lineNumber);
+      }
+      start = nl + 1;
+    }
+    offset += start;
+    carry = data.subarray(start);
+  }
+}
+
+/** Reads the single line that starts at `offset` (as returned by `append` or `scanJsonl`). */
+export async function readJsonlLineAt<T>(file: string, offset: number): Promise<T> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const block = Buffer.alloc(64 * 1024);
+    for (let pos = offset; ; ) {
+      const { bytesRead } = await handle.read(block, 0, block.length, pos);
+      if (bytesRead === 0) break;
+      const nl = block.subarray(0, bytesRead).indexOf(0x0a);
+      if (nl >= 0) {
+        chunks.push(Buffer.from(block.subarray(0, nl)));
+        break;
+      }
+      chunks.push(Buffer.from(block.subarray(0, bytesRead)));
+      pos += bytesRead;
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Iterates the records of a JSONL file lazily (back-pressured), naming file and line on a bad line. */
+export async function* iterateJsonl<T>(file: string): AsyncGenerator<T> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1024 * 1024 });
+  let carry = '';
+  let lineNumber = 0;
+  const parse = (line: string): T => {
+    try {
+      return JSON.parse(line) as T;
+    } catch (error) {
+      throw new Error(`${file}:${lineNumber}: not valid JSON (${(error as Error).message})`);
+    }
+  };
+  for await (const piece of stream as AsyncIterable<string>) {
+    const lines = (carry + piece).split('\n');
+    carry = lines.pop() ?? '';
+    for (const line of lines) {
+      lineNumber++;
+      if (line.trim()) yield parse(line);
+    }
+  }
+  // A last line without newline is torn unless it parses (files written by hand may lack the final newline).
+  if (carry.trim()) {
+    lineNumber++;
+    try {
+      yield JSON.parse(carry) as T;
+    } catch {
+      /* torn last line: ignored */
+    }
+  }
+}
