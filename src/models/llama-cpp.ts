@@ -65,16 +65,13 @@ export async function openLlamaCppGenerator(options: LlamaCppGeneratorOptions): 
   const sequenceCount = positiveInt(options.sequences ?? 1, 'sequences');
   const threads = positiveInt(options.threads ?? 1, 'threads');
   if (options.contextSize !== undefined) positiveInt(options.contextSize, 'contextSize');
+  if (options.batchSize !== undefined) positiveInt(options.batchSize, 'batchSize');
   const fileSize = await checkGgufFile(modelPath);
   const id = `gguf:${path.basename(modelPath)}:${fileSize}`;
 
   const nlc = await import('node-llama-cpp').catch((error: unknown) => {
-    throw new Error(
-      `Cannot load GGUF model ${modelPath}: node-llama-cpp is not available (${reason(error)})`,
-      {
-        cause: error,
-      },
-    );
+    const message = `Cannot load GGUF model ${modelPath}: node-llama-cpp is not available (${reason(error)})`;
+    throw new Error(message, { cause: error });
   });
 
   let llama: Llama;
@@ -109,7 +106,7 @@ export async function openLlamaCppGenerator(options: LlamaCppGeneratorOptions): 
       sequences: sequenceCount,
       threads,
       flashAttention: false,
-      ...(options.batchSize !== undefined ? { batchSize: positiveInt(options.batchSize, 'batchSize') } : {}),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     });
   } catch (error) {
     await model?.dispose().catch(() => undefined);
@@ -257,18 +254,16 @@ export async function openLlamaCppGenerator(options: LlamaCppGeneratorOptions): 
 
 /** Checks the file exists and starts with the GGUF magic; returns its size. */
 async function checkGgufFile(modelPath: string): Promise<number> {
-  let size: number;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    const info = await stat(modelPath);
-    if (!info.isFile()) throw new Error(`GGUF model path is not a file: ${modelPath}`);
-    size = info.size;
+    info = await stat(modelPath);
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT') {
       throw new Error(`GGUF model file not found: ${modelPath}`, { cause: error });
     }
-    if (error instanceof Error && error.message.startsWith('GGUF model path')) throw error;
     throw new Error(`Cannot read GGUF model file ${modelPath}: ${reason(error)}`, { cause: error });
   }
+  if (!info.isFile()) throw new Error(`GGUF model path is not a file: ${modelPath}`);
   const magic = Buffer.alloc(4);
   const handle = await open(modelPath, 'r');
   try {
@@ -276,10 +271,10 @@ async function checkGgufFile(modelPath: string): Promise<number> {
   } finally {
     await handle.close();
   }
-  if (size < 4 || magic.toString('latin1') !== 'GGUF') {
+  if (info.size < 4 || magic.toString('latin1') !== 'GGUF') {
     throw new Error(`Not a GGUF file (expected the magic "GGUF" at offset 0): ${modelPath}`);
   }
-  return size;
+  return Number(info.size);
 }
 
 /** Maps our chat messages onto node-llama-cpp's chat history, ending with the model turn to generate. */
