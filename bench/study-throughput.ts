@@ -36,10 +36,14 @@ const levels = String(values.levels).split(',').map(Number);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 async function startServer(latency: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/scripted-server-process.ts'), String(latency)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'bench/scripted-server-process.ts'), String(latency)],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let buffer = '';
   for await (const piece of child.stdout as AsyncIterable<Buffer>) {
     buffer += piece.toString();
@@ -69,7 +73,9 @@ function timed(inner: TextGenerator) {
 }
 
 async function ceiling(url: string, concurrency: number, total: number) {
-  const { generator, stats } = timed(createOpenAICompatibleGenerator({ model: 'bench', baseUrl: url, maxConnections: concurrency }));
+  const { generator, stats } = timed(
+    createOpenAICompatibleGenerator({ model: 'bench', baseUrl: url, maxConnections: concurrency }),
+  );
   let next = 0;
   const document = 'Ada Lovelace (1815) worked with Charles Babbage on the Analytical Engine in London.';
   await Promise.all(
@@ -79,7 +85,10 @@ async function ceiling(url: string, concurrency: number, total: number) {
         await generator.generate({
           messages: [
             { role: 'system', content: 'You are a helpful assistant.' },
-            { role: 'user', content: `Write question and answer pairs about the document below.\n<document>\nDoc ${i}\n${document}\n</document>` },
+            {
+              role: 'user',
+              content: `Write question and answer pairs about the document below.\n<document>\nDoc ${i}\n${document}\n</document>`,
+            },
           ],
           temperature: 0.7,
           maxTokens: 512,
@@ -113,7 +122,9 @@ async function writeCorpus(file: string, n: number): Promise<void> {
 }
 
 async function studyRun(url: string, concurrency: number, corpus: string, out: string) {
-  const { generator, stats } = timed(createOpenAICompatibleGenerator({ model: 'bench', baseUrl: url, maxConnections: concurrency }));
+  const { generator, stats } = timed(
+    createOpenAICompatibleGenerator({ model: 'bench', baseUrl: url, maxConnections: concurrency }),
+  );
   await runStudy({
     corpus,
     out,
@@ -142,7 +153,9 @@ try {
   const maxRequests = Math.max(requestsPerLevel, ...levels.map((c) => c * 20));
   await writeCorpus(corpus, maxRequests);
   console.log(`latency ${latencyMs} ms; node ${process.version}; ${os.cpus().length} cores`);
-  console.log('| concurrency | requests | ceiling req/s | study req/s | ceiling tok/s | study tok/s | study / ceiling |');
+  console.log(
+    '| concurrency | requests | ceiling req/s | study req/s | ceiling tok/s | study tok/s | study / ceiling |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const c of levels) {
     const n = Math.max(requestsPerLevel, c * 20);
@@ -165,16 +178,35 @@ try {
     const started = performance.now();
     const proc = spawn(
       process.execPath,
-      ['--require', path.join(root, 'bench/report-rss.cjs'), path.join(root, 'dist/cli/main.js'), 'study',
-        '--corpus', memCorpus, '--out', out, '--method', 'qa', '--model', 'bench', '--base-url', url,
-        '--concurrency', '64', '--min-words', '1'],
+      [
+        '--require',
+        path.join(root, 'bench/report-rss.cjs'),
+        path.join(root, 'dist/cli/main.js'),
+        'study',
+        '--corpus',
+        memCorpus,
+        '--out',
+        out,
+        '--method',
+        'qa',
+        '--model',
+        'bench',
+        '--base-url',
+        url,
+        '--concurrency',
+        '64',
+        '--min-words',
+        '1',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const [code] = (await once(proc, 'exit')) as [number];
     const maxRss = Number(/MAXRSS_KB (\d+)/.exec(stderr)?.[1] ?? NaN) / 1024;
-    const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as { counts: { records: Record<string, number> } };
+    const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as {
+      counts: { records: Record<string, number> };
+    };
     console.log(
       `memory: ${chunks} chunks, exit ${code}, ${manifest.counts.records.qa} records, peak RSS ${maxRss.toFixed(0)} MB, ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

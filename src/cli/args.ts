@@ -14,7 +14,8 @@ export function parseCount(flag: string, value: string | undefined): number | un
   const match = /^(\d+(?:\.\d+)?)([kKmMgGbB]?)$/.exec(value.trim().replace(/_/g, ''));
   if (!match) throw new UsageError(`${flag} expects a whole number such as 5000 or 2M, got "${value}"`);
   const n = Number(match[1]) * (SUFFIXES[(match[2] ?? '').toLowerCase()] ?? 1);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
   return n;
 }
 
@@ -44,7 +45,11 @@ export function parseNumber(
   return n;
 }
 
-export function parseChoice<T extends string>(flag: string, value: string | undefined, choices: readonly T[]): T | undefined {
+export function parseChoice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: readonly T[],
+): T | undefined {
   if (value === undefined) return undefined;
   if (!(choices as readonly string[]).includes(value)) {
     throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got "${value}"`);

@@ -28,7 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const run = COMMANDS[command];
-  if (!run) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  if (!run)
+    throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
   return run(rest);
 }
 
@@ -41,8 +42,11 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`active-reading: ${error.message} (see --help)\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`active-reading: error: ${error instanceof Error ? error.message : String(error)}\n`);
-      if (process.env.ACTIVE_READING_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+      process.stderr.write(
+        `active-reading: error: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      if (process.env.ACTIVE_READING_DEBUG && error instanceof Error)
+        process.stderr.write(`${error.stack}\n`);
       process.exitCode = 1;
     }
   },

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { STUDY_METHODS } from '../dataset/record.js';
-import { openTextGenerator, publicBaseUrl } from '../models/open-generator.js';
+import { isGgufPath, openTextGenerator, publicBaseUrl } from '../models/open-generator.js';
 import { tiktokenCounter } from '../models/tiktoken-counter.js';
 import type { TextGenerator } from '../models/types.js';
 import { fmt } from '../runtime/progress.js';
@@ -113,9 +113,17 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   const keyVariable = values['api-key-env'] ?? 'OPENAI_API_KEY';
   const baseUrl = values['base-url'] ?? env.OPENAI_BASE_URL;
   if (values['base-url'] !== undefined && !/^https?:\/\//.test(values['base-url'])) {
-    throw new UsageError(`--base-url must start with http:// or https://, got "${publicBaseUrl(values['base-url'])}"`);
+    throw new UsageError(
+      `--base-url must start with http:// or https://, got "${publicBaseUrl(values['base-url'])}"`,
+    );
   }
-  if (method !== 'repeat' && !values.model) throw new UsageError(`--model is required for --method ${method}`);
+  if (method !== 'repeat' && !values.model)
+    throw new UsageError(`--model is required for --method ${method}`);
+  if (values.model && !isGgufPath(values.model) && !baseUrl) {
+    throw new UsageError(
+      `--base-url is required (or set OPENAI_BASE_URL) for the served model "${values.model}"`,
+    );
+  }
 
   const options: StudyOptions = {
     corpus: values.corpus,
@@ -125,7 +133,11 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
     budgetTokens,
     reps,
     concurrency,
-    chunkTokens: parseNumber('--chunk-tokens', values['chunk-tokens'], { min: 32, max: 1_000_000, integer: true }),
+    chunkTokens: parseNumber('--chunk-tokens', values['chunk-tokens'], {
+      min: 32,
+      max: 1_000_000,
+      integer: true,
+    }),
     chunkCounter: tiktokenCounter(),
     temperature: parseNumber('--temperature', values.temperature, { min: 0, max: 5 }),
     topP: parseNumber('--top-p', values['top-p'], { min: 0, max: 1 }),

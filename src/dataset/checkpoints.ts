@@ -17,7 +17,10 @@ export async function computeCheckpoints(
   targets: Map<string, number | undefined>,
   steps = 10,
 ): Promise<Record<string, TokenCheckpoint[]>> {
-  const running = new Map<string, { tokens: number; records: number; next: number; out: TokenCheckpoint[] }>();
+  const running = new Map<
+    string,
+    { tokens: number; records: number; next: number; out: TokenCheckpoint[] }
+  >();
   const totals = new Map<string, number>();
   await forEachRecord(studyDir, (r) => {
     totals.set(r.metadata.method, (totals.get(r.metadata.method) ?? 0) + r.stats.completion_tokens);
@@ -43,7 +46,8 @@ export async function computeCheckpoints(
   for (const [method, state] of [...running].sort(([a], [b]) => a.localeCompare(b))) {
     const last = state.out.at(-1);
     // Always end with the full total, even when the budget was not reached.
-    if (!last || last.records !== state.records) state.out.push({ tokens: state.tokens, records: state.records });
+    if (!last || last.records !== state.records)
+      state.out.push({ tokens: state.tokens, records: state.records });
     result[method] = dedupe(state.out);
   }
   return result;

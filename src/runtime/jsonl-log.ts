@@ -73,7 +73,7 @@ function lastWholeLineEnd(fd: number, size: number): number {
 function countNewlines(fd: number, size: number): number {
   const block = Buffer.alloc(1024 * 1024);
   let count = 0;
-  for (let pos = 0; pos < size; ) {
+  for (let pos = 0; pos < size;) {
     const n = readSync(fd, block, 0, Math.min(block.length, size - pos), pos);
     if (n <= 0) break;
     for (let i = 0; i < n; i++) if (block[i] === 0x0a) count++;
@@ -131,7 +131,7 @@ export async function readJsonlLineAt<T>(file: string, offset: number): Promise<
   try {
     const chunks: Buffer[] = [];
     const block = Buffer.alloc(64 * 1024);
-    for (let pos = offset; ; ) {
+    for (let pos = offset; ;) {
       const { bytesRead } = await handle.read(block, 0, block.length, pos);
       if (bytesRead === 0) break;
       const nl = block.subarray(0, bytesRead).indexOf(0x0a);

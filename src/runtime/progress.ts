@@ -50,7 +50,9 @@ export class Progress {
     const parts = [this.options.label];
     if (this.total !== undefined && this.total > 0) {
       const fraction = Math.min(1, this.done / this.total);
-      parts.push(`${fmt(this.done)}/${fmt(this.total)} ${this.options.unit} (${(fraction * 100).toFixed(1)}%)`);
+      parts.push(
+        `${fmt(this.done)}/${fmt(this.total)} ${this.options.unit} (${(fraction * 100).toFixed(1)}%)`,
+      );
       if (this.tty) parts.splice(1, 0, bar(fraction, 24));
       const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
       parts.push(`${fmt(rate)}/s`, `ETA ${duration(eta)}`);
@@ -66,7 +68,11 @@ export class Progress {
     this.lastDraw = this.now();
     if (this.tty) {
       const width = (this.stream as { columns?: number }).columns ?? 120;
-      this.stream.write(`\r${this.line().slice(0, width - 1).padEnd(width - 1)}`);
+      this.stream.write(
+        `\r${this.line()
+          .slice(0, width - 1)
+          .padEnd(width - 1)}`,
+      );
     } else {
       this.stream.write(`${this.line()}\n`);
     }

@@ -44,7 +44,9 @@ export async function ensureChunks(
     maxTokens: options.chunkTokens,
     counter: options.counter,
     onIssue: (issue) =>
-      options.log(`skipped ${issue.source}${issue.line === undefined ? '' : `:${issue.line}`}: ${issue.reason}`),
+      options.log(
+        `skipped ${issue.source}${issue.line === undefined ? '' : `:${issue.line}`}: ${issue.reason}`,
+      ),
   });
   try {
     for await (const chunk of ingest.chunks) {

@@ -123,7 +123,8 @@ async function entityStageOne(chunk: Chunk, rep: number, ctx: MethodContext): Pr
   }
   const allPairs: Array<[string, string]> = [];
   for (let i = 0; i < entities.length; i++) {
-    for (let j = i + 1; j < entities.length; j++) allPairs.push([entities[i] as string, entities[j] as string]);
+    for (let j = i + 1; j < entities.length; j++)
+      allPairs.push([entities[i] as string, entities[j] as string]);
   }
   const order = seededShuffle(allPairs, `${ctx.seed}:${chunk.doc_id}:${chunk.chunk_index}`);
   const pairs: Array<[string, string]> = [];
@@ -174,7 +175,10 @@ export const METHOD_SPECS: Record<RecordMethod, MethodSpec> = {
       return [
         {
           strategy: style,
-          messages: renderTemplate(template, { document: chunk.text, style: PARAPHRASE_STYLES[style] as string }),
+          messages: renderTemplate(template, {
+            document: chunk.text,
+            style: PARAPHRASE_STYLES[style] as string,
+          }),
           templateVersion: template.version,
         },
       ];
@@ -205,7 +209,12 @@ export const METHOD_SPECS: Record<RecordMethod, MethodSpec> = {
   repeat: {
     name: 'repeat',
     units: (chunk) => [
-      { strategy: 0, messages: [], templateVersion: 'repeat', literal: { text: chunk.text, tokens: chunk.tokens } },
+      {
+        strategy: 0,
+        messages: [],
+        templateVersion: 'repeat',
+        literal: { text: chunk.text, tokens: chunk.tokens },
+      },
     ],
   },
 };

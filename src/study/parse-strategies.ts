@@ -14,7 +14,8 @@ export interface ParsedStrategies {
 export const STRATEGY_DELIMITER = '<start_strategies>';
 
 const DELIMITER_PATTERN = /^[ \t>*`_]*<?\s*start[_ ]strategies\s*>?[ \t*`_]*$/im;
-const GENERIC_LABEL = /^(learning |study |memori[sz]ation )?(strategies|strategy|questions|answers?|summary)\s*:?$/i;
+const GENERIC_LABEL =
+  /^(learning |study |memori[sz]ation )?(strategies|strategy|questions|answers?|summary)\s*:?$/i;
 const CLOSING_PROSE =
   /^(by (following|using|applying|implementing|combining|incorporating)|these strategies|using these|overall,|in summary|in conclusion|to conclude|remember,|good luck|i hope)/i;
 
@@ -50,7 +51,10 @@ export function parseStrategies(text: string, options: { delimiter?: boolean } =
 /** Splits on the most specific heading style present: `##`+ headings, then `#`, numbered items, bold lines. */
 function splitIntoPieces(body: string): string[] {
   const splitters: Array<{ line: RegExp; strip: (line: string) => string }> = [
-    { line: /^ {0,3}#{2,6}(?=\s|\S)/, strip: (l) => l.replace(/^ {0,3}#{2,6}\s*/, '').replace(/\s*#+\s*$/, '') },
+    {
+      line: /^ {0,3}#{2,6}(?=\s|\S)/,
+      strip: (l) => l.replace(/^ {0,3}#{2,6}\s*/, '').replace(/\s*#+\s*$/, ''),
+    },
     { line: /^ {0,3}#\s/, strip: (l) => l.replace(/^ {0,3}#\s*/, '') },
     { line: /^ {0,3}\d{1,3}[.)]\s+\S/, strip: (l) => l.trim() },
     { line: /^ {0,3}\*\*[^*\n]+\*\*:?\s*$/, strip: (l) => l.trim() },

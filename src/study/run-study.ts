@@ -54,7 +54,7 @@ export interface StudyOptions {
   /** `2`: re-run stage 2 only, from strategies.jsonl (the previous study/ is kept as study.prev-*). */
   stage?: 'all' | '2';
   shardRecords?: number;
-  retry?: { maxAttempts?: number; timeoutMs?: number; baseDelayMs?: number };
+  retry?: { maxAttempts?: number; timeoutMs?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Disables the response cache (it is on by default). */
   noCache?: boolean;
   /** Aborting stops scheduling, lets in-flight requests finish or abort, and leaves a resumable run. */
@@ -105,7 +105,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const subMethods: RecordMethod[] = options.method === 'all' ? ['paraphrase', 'qa', 'ar'] : [options.method];
   const needsModel = subMethods.some((m) => m !== 'repeat');
   if (needsModel && !options.generator) throw new Error(`--model is required for --method ${options.method}`);
-  if (options.budgetTokens !== undefined && !(options.budgetTokens > 0)) throw new Error('--budget-tokens must be > 0');
+  if (options.budgetTokens !== undefined && !(options.budgetTokens > 0))
+    throw new Error('--budget-tokens must be > 0');
   if (options.reps !== undefined && !(Number.isInteger(options.reps) && options.reps > 0)) {
     throw new Error('--reps must be a positive integer');
   }
@@ -129,7 +130,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   await fs.mkdir(runDir, { recursive: true });
   const previous = await readManifest(runDir);
   if (previous && previous.fingerprint !== fingerprint) {
-    const onlyTemplates = describeDifferences(previous.config, fields).every((d) => d.startsWith('prompt templates'));
+    const onlyTemplates = describeDifferences(previous.config, fields).every((d) =>
+      d.startsWith('prompt templates'),
+    );
     if (!(options.stage === '2' && onlyTemplates)) {
       throw new Error(
         `${runDir} was made with other settings (${describeDifferences(previous.config, fields).join('; ')}); ` +
@@ -145,7 +148,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     log,
     previous: previous?.corpus,
   });
-  if (chunksInfo.count === 0) throw new Error(`no chunks: the corpus ${options.corpus ?? ''} has no readable document`);
+  if (chunksInfo.count === 0)
+    throw new Error(`no chunks: the corpus ${options.corpus ?? ''} has no readable document`);
 
   const studyDir = path.join(runDir, 'study');
   if (options.stage === '2') {
@@ -162,7 +166,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const ledger = new TokenLedger(options.prices, previous?.ledger);
   const cache = options.noCache ? undefined : new ResponseCache(path.join(runDir, 'cache'));
   const stopController = new AbortController();
-  const stopSignal = options.signal ? AbortSignal.any([options.signal, stopController.signal]) : stopController.signal;
+  const stopSignal = options.signal
+    ? AbortSignal.any([options.signal, stopController.signal])
+    : stopController.signal;
   const llm = new LlmRuntime(
     options.generator ?? nullGenerator,
     cache,
@@ -213,7 +219,10 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       concurrency: settings.concurrency,
       shard_records: settings.shardRecords,
       prices: options.prices
-        ? { input_per_million: options.prices.inputPerMillion, output_per_million: options.prices.outputPerMillion }
+        ? {
+            input_per_million: options.prices.inputPerMillion,
+            output_per_million: options.prices.outputPerMillion,
+          }
         : null,
     },
     corpus: chunksInfo.summary,
@@ -256,7 +265,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       log(`warning: ${where} failed: ${message}`);
     }
     if (status === 401 || status === 403 || status === 404) {
-      fatal ??= new Error(`the model server refused the request (${message}); check --model, --base-url and the API key`);
+      fatal ??= new Error(
+        `the model server refused the request (${message}); check --model, --base-url and the API key`,
+      );
     } else if (counts.failed_generations >= 10 && counts.failed_generations > successes) {
       fatal ??= new Error(`too many failed generations (${counts.failed_generations}); last: ${message}`);
     }
@@ -296,7 +307,16 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
           temperature: settings.temperature,
           topP: options.topP,
           maxTokens: settings.maxTokens,
-          seed: requestSeed(settings.seed, s.method, 'gen', chunk.doc_id, chunk.chunk_index, rep, unit.strategy, attempt),
+          seed: requestSeed(
+            settings.seed,
+            s.method,
+            'gen',
+            chunk.doc_id,
+            chunk.chunk_index,
+            rep,
+            unit.strategy,
+            attempt,
+          ),
         });
         if (countWords(outcome.text) >= settings.minWords) {
           text = outcome.text;
@@ -326,7 +346,17 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const queueUnits = (s: Stream, chunk: Chunk, rep: number, units: WorkUnit[]): number => {
     let queued = 0;
     for (const unit of units) {
-      if (shards.has(recordKey({ method: s.method, doc_id: chunk.doc_id, chunk_index: chunk.chunk_index, rep, strategy: unit.strategy }))) {
+      if (
+        shards.has(
+          recordKey({
+            method: s.method,
+            doc_id: chunk.doc_id,
+            chunk_index: chunk.chunk_index,
+            rep,
+            strategy: unit.strategy,
+          }),
+        )
+      ) {
         continue;
       }
       queued++;
@@ -336,7 +366,10 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
         try {
           await runUnit(s, chunk, rep, unit);
         } catch (error) {
-          reportFailure(error, `${s.method} ${chunk.doc_id}#${chunk.chunk_index} rep ${rep} strategy ${unit.strategy}`);
+          reportFailure(
+            error,
+            `${s.method} ${chunk.doc_id}#${chunk.chunk_index} rep ${rep} strategy ${unit.strategy}`,
+          );
         } finally {
           s.unitsInFlight--;
         }
@@ -377,7 +410,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     label: `study ${options.method}`,
     unit: options.budgetTokens === undefined ? 'chunk-reps' : 'tokens',
     total:
-      options.budgetTokens ?? (Number.isFinite(maxReps) ? chunksInfo.count * maxReps * streams.length : undefined),
+      options.budgetTokens ??
+      (Number.isFinite(maxReps) ? chunksInfo.count * maxReps * streams.length : undefined),
     stream: options.progressStream ?? process.stderr,
     detail: () => {
       const tokens = streams.reduce((n, s) => n + s.doneTokens, 0);
@@ -386,7 +420,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   });
   let chunkRepsDone = 0;
   const flushPending = async () => {
-    while (pending.length > 0 && !stopSignal.aborted) await pool.submit(pending.shift() as () => Promise<void>);
+    while (pending.length > 0 && !stopSignal.aborted)
+      await pool.submit(pending.shift() as () => Promise<void>);
   };
 
   let status: RunStatus = 'complete';

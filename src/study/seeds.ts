@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
  * coordinates, so each rep and each retry of a short output samples differently, reproducibly.
  */
 export function requestSeed(baseSeed: number, ...parts: Array<string | number>): number {
-  const digest = createHash('sha256').update(JSON.stringify([baseSeed, ...parts])).digest();
+  const digest = createHash('sha256')
+    .update(JSON.stringify([baseSeed, ...parts]))
+    .digest();
   return digest.readUInt32BE(0) & 0x7fffffff;
 }
 

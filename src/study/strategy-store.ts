@@ -23,7 +23,9 @@ export class StrategyStore {
       file,
       (entry, offset) => store.offsets.set(entryKey(entry), offset),
       (line, error) => {
-        throw new Error(`${file}:${line}: not valid JSON (${(error as Error).message}); fix or remove that line`);
+        throw new Error(
+          `${file}:${line}: not valid JSON (${(error as Error).message}); fix or remove that line`,
+        );
       },
     );
     return store;
@@ -33,12 +35,19 @@ export class StrategyStore {
     return this.offsets.size;
   }
 
-  async get(key: { method: string; doc_id: string; chunk_index: number; rep: number }): Promise<StageOneEntry | undefined> {
+  async get(key: {
+    method: string;
+    doc_id: string;
+    chunk_index: number;
+    rep: number;
+  }): Promise<StageOneEntry | undefined> {
     const offset = this.offsets.get(entryKey(key));
     if (offset === undefined) return undefined;
     const entry = await readJsonlLineAt<StageOneEntry>(this.file, offset);
     if (!Array.isArray(entry.strategies)) {
-      throw new Error(`${this.file}: the entry for ${key.doc_id} chunk ${key.chunk_index} rep ${key.rep} has no "strategies" array`);
+      throw new Error(
+        `${this.file}: the entry for ${key.doc_id} chunk ${key.chunk_index} rep ${key.rep} has no "strategies" array`,
+      );
     }
     return entry;
   }

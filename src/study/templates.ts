@@ -36,7 +36,10 @@ export interface PromptTemplate {
 }
 
 /** The built-in prompts folder (same relative place from src/ and dist/). */
-export const BUILTIN_PROMPTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prompts');
+export const BUILTIN_PROMPTS_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../prompts',
+);
 
 /** Parses `[system]` / `[user]` sections; a file without sections is all user message. */
 export function parseTemplate(name: TemplateName, text: string, file: string): PromptTemplate {

@@ -44,7 +44,9 @@ export async function writeJsonlCorpus(dir: string, n: number): Promise<string> 
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const { title, text } = bio(i);
-    lines.push(JSON.stringify({ id: `doc-${i}`, title: `${title} (${i})`, text: `${text}\n\nRecord number ${i}.` }));
+    lines.push(
+      JSON.stringify({ id: `doc-${i}`, title: `${title} (${i})`, text: `${text}\n\nRecord number ${i}.` }),
+    );
   }
   await fs.writeFile(file, `${lines.join('\n')}\n`);
   return file;

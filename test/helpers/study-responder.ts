@@ -39,7 +39,9 @@ export function studyResponder(body: ChatCompletionRequestBody): ScriptedReply {
     );
   }
   if (/^Rewrite the document below/.test(user)) {
-    return reply(`Rewritten (${seed % 101}): ${document.replace(/\s+/g, ' ')} This restates every fact of ${title}.`);
+    return reply(
+      `Rewritten (${seed % 101}): ${document.replace(/\s+/g, ' ')} This restates every fact of ${title}.`,
+    );
   }
   if (/^Write question and answer pairs/.test(user)) {
     return reply(

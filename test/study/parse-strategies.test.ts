@@ -6,12 +6,18 @@ describe('parseStrategies', () => {
     const out = parseStrategies(
       'Here are some strategies:\n\n## Timeline\nPut the dates in order.\n\n## Mnemonic\nMake an acronym.\nSay it aloud.\n',
     );
-    expect(out.strategies).toEqual(['Timeline\nPut the dates in order.', 'Mnemonic\nMake an acronym.\nSay it aloud.']);
+    expect(out.strategies).toEqual([
+      'Timeline\nPut the dates in order.',
+      'Mnemonic\nMake an acronym.\nSay it aloud.',
+    ]);
   });
 
   it('copes with numbered and bold headings under ##', () => {
     const out = parseStrategies('## 1. **Visualize**\nDraw a map.\n##2. **Teach Someone Else**\nExplain it.');
-    expect(out.strategies).toEqual(['1. **Visualize**\nDraw a map.', '2. **Teach Someone Else**\nExplain it.']);
+    expect(out.strategies).toEqual([
+      '1. **Visualize**\nDraw a map.',
+      '2. **Teach Someone Else**\nExplain it.',
+    ]);
   });
 
   it('falls back to numbered items when there is no ## heading', () => {
@@ -62,7 +68,10 @@ describe('parseStrategies', () => {
     );
     expect(out.delimiterFound).toBe(false);
     expect(out.questions).toEqual(['What is X?', 'Where is Y?', 'When did Z happen?']);
-    expect(out.strategies).toEqual(['Strategy: dates\nPractise the dates daily.', 'Strategy: places\nPut places on a map.']);
+    expect(out.strategies).toEqual([
+      'Strategy: dates\nPractise the dates daily.',
+      'Strategy: places\nPut places on a map.',
+    ]);
   });
 
   it('returns the whole text as one strategy when there is no structure, and nothing for empty output', () => {
@@ -73,6 +82,9 @@ describe('parseStrategies', () => {
   });
 
   it('handles CRLF line endings', () => {
-    expect(parseStrategies('## A\r\nDo it.\r\n## B\r\nAgain.').strategies).toEqual(['A\nDo it.', 'B\nAgain.']);
+    expect(parseStrategies('## A\r\nDo it.\r\n## B\r\nAgain.').strategies).toEqual([
+      'A\nDo it.',
+      'B\nAgain.',
+    ]);
   });
 });
