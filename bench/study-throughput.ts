@@ -133,6 +133,7 @@ async function studyRun(url: string, concurrency: number, corpus: string, out: s
     chunkCounter: tiktokenCounter(),
     concurrency,
     minWords: 1,
+    noCache: process.env.BENCH_NO_CACHE === '1',
     log: () => undefined,
     progressStream: { write: () => true, isTTY: false },
   });
@@ -158,7 +159,8 @@ try {
   );
   console.log('|---|---|---|---|---|---|---|');
   for (const c of levels) {
-    const n = Math.max(requestsPerLevel, c * 20);
+    // Enough requests for a few seconds of steady state at each level (c=1 is latency-bound).
+    const n = c === 1 ? Math.min(200, requestsPerLevel) : Math.max(requestsPerLevel, c * 20);
     const levelCorpus = path.join(work, `corpus-${c}.jsonl`);
     const lines = (await fs.readFile(corpus, 'utf8')).split('\n').slice(0, n).join('\n');
     await fs.writeFile(levelCorpus, `${lines}\n`);

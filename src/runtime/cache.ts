@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs';
 import path from 'node:path';
 import type { ChatMessage, SamplingParams } from '../models/types.js';
-import { writeFileAtomic } from './atomic-file.js';
 
 export interface CacheKeyParts extends SamplingParams {
   /** TextGenerator.id: model identity, never a secret. */
@@ -35,40 +34,45 @@ export function cacheKey(parts: CacheKeyParts): string {
 }
 
 /**
- * Content-addressed response cache: one small JSON file per response under `dir/ab/<key>.json`.
- * Files are written atomically, so a crash leaves an entry whole or absent; memory use is flat.
+ * Content-addressed response cache: one small JSON file per response under `dir/ab/<key>.json`, so memory
+ * stays flat at any size and no start-up scan is needed. A file torn by a crash is an unfinished JSON
+ * object, which reads as a miss and is rewritten, so no temporary file and rename are needed; the callback
+ * fs API is used because it costs much less CPU per call than fs/promises on this hot path.
  */
 export class ResponseCache {
+  private readonly madeDirs = new Set<string>();
+
   constructor(readonly dir: string) {}
 
   private file(key: string): string {
     return path.join(this.dir, key.slice(0, 2), `${key}.json`);
   }
 
-  async get(key: string): Promise<CachedResponse | undefined> {
-    let raw: string;
-    try {
-      raw = await fs.readFile(this.file(key), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    try {
-      const value = JSON.parse(raw) as CachedResponse;
-      return typeof value.text === 'string' ? value : undefined;
-    } catch {
-      return undefined; // a damaged entry is a miss; it gets rewritten
-    }
+  get(key: string): Promise<CachedResponse | undefined> {
+    return new Promise((resolve, reject) => {
+      readFile(this.file(key), 'utf8', (error, raw) => {
+        if (error) return error.code === 'ENOENT' ? resolve(undefined) : reject(error);
+        try {
+          const value = JSON.parse(raw) as CachedResponse;
+          resolve(typeof value.text === 'string' ? value : undefined);
+        } catch {
+          resolve(undefined); // torn or damaged: a miss, rewritten by the next put
+        }
+      });
+    });
   }
 
   async put(key: string, value: CachedResponse): Promise<void> {
     const file = this.file(key);
-    try {
-      await writeFileAtomic(file, JSON.stringify(value));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, JSON.stringify(value));
+    const dir = path.dirname(file);
+    if (!this.madeDirs.has(dir)) {
+      await new Promise<void>((resolve, reject) =>
+        mkdir(dir, { recursive: true }, (error) => (error ? reject(error) : resolve())),
+      );
+      this.madeDirs.add(dir);
     }
+    await new Promise<void>((resolve, reject) =>
+      writeFile(file, JSON.stringify(value), (error) => (error ? reject(error) : resolve())),
+    );
   }
 }

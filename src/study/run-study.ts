@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Chunk } from '../corpus/types.js';
@@ -169,6 +170,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const stopSignal = options.signal
     ? AbortSignal.any([options.signal, stopController.signal])
     : stopController.signal;
+  setMaxListeners(0, stopSignal); // every request in flight listens to it
   const llm = new LlmRuntime(
     options.generator ?? nullGenerator,
     cache,
@@ -343,24 +345,21 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
 
   // Units of finished plans wait here; the producer feeds them to the pool before planning more.
   const pending: Array<() => Promise<void>> = [];
-  const queueUnits = (s: Stream, chunk: Chunk, rep: number, units: WorkUnit[]): number => {
-    let queued = 0;
-    for (const unit of units) {
-      if (
-        shards.has(
-          recordKey({
-            method: s.method,
-            doc_id: chunk.doc_id,
-            chunk_index: chunk.chunk_index,
-            rep,
-            strategy: unit.strategy,
-          }),
-        )
-      ) {
-        continue;
-      }
-      queued++;
-      pending.push(async () => {
+  const unitTasks = (s: Stream, chunk: Chunk, rep: number, units: WorkUnit[]): Array<() => Promise<void>> =>
+    units
+      .filter(
+        (unit) =>
+          !shards.has(
+            recordKey({
+              method: s.method,
+              doc_id: chunk.doc_id,
+              chunk_index: chunk.chunk_index,
+              rep,
+              strategy: unit.strategy,
+            }),
+          ),
+      )
+      .map((unit) => async () => {
         if (stopSignal.aborted || budgetReached(s)) return;
         s.unitsInFlight++;
         try {
@@ -374,9 +373,6 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
           s.unitsInFlight--;
         }
       });
-    }
-    return queued;
-  };
 
   const planChunk = async (s: Stream, chunk: Chunk, rep: number): Promise<number> => {
     const spec = METHOD_SPECS[s.method];
@@ -402,7 +398,10 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     const units = spec.units(chunk, rep, entry, ctx);
     s.plansDone++;
     s.unitsPlanned += units.length;
-    queueUnits(s, chunk, rep, units);
+    // The planning task keeps its pool slot for the first unit (one hand-off fewer per chunk); the rest queue.
+    const [first, ...rest] = unitTasks(s, chunk, rep, units);
+    pending.push(...rest);
+    await first?.();
     return units.length;
   };
 
