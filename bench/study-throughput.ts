@@ -10,7 +10,7 @@
  * Usage: npx tsx bench/study-throughput.ts [--latency-ms 50] [--requests 4000] [--memory-chunks 100000]
  *                                          [--levels 1,16,64,256] [--skip-memory]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import { createOpenAICompatibleGenerator } from '../src/models/openai-compatible
 import { tiktokenCounter } from '../src/models/tiktoken-counter.js';
 import type { GenerationRequest, TextGenerator } from '../src/models/types.js';
 import { runStudy } from '../src/study/run-study.js';
+import { loadTemplates, renderTemplate } from '../src/study/templates.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,9 +37,19 @@ const levels = String(values.levels).split(',').map(Number);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 async function startServer(latency: number): Promise<{ url: string; child: ChildProcess }> {
+  // The server gets a core of its own (taskset, where available) and this process the other, so the
+  // client's own CPU use does not slow the server down: the ratio then measures orchestration overhead,
+  // not contention with a mock server that no real deployment shares cores with.
+  const pin = pinning();
+  const serverArgs = [
+    '--import',
+    'tsx',
+    path.join(root, 'bench/scripted-server-process.ts'),
+    String(latency),
+  ];
   const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'bench/scripted-server-process.ts'), String(latency)],
+    pin ? 'taskset' : process.execPath,
+    pin ? ['-c', pin.server, process.execPath, ...serverArgs] : serverArgs,
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -51,6 +62,13 @@ async function startServer(latency: number): Promise<{ url: string; child: Child
     if (match) return { url: match[1] as string, child };
   }
   throw new Error('scripted server did not start');
+}
+
+/** Pins this process to the first core and returns the core for the server, when taskset exists. */
+function pinning(): { server: string } | undefined {
+  if (os.cpus().length < 2) return undefined;
+  const self = spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+  return self.status === 0 ? { server: '1' } : undefined;
 }
 
 /** Wraps a generator to time the window in which requests were in flight and count tokens. */
@@ -72,29 +90,26 @@ function timed(inner: TextGenerator) {
   return { generator, stats };
 }
 
-async function ceiling(url: string, concurrency: number, total: number) {
+/** The bare loop sends exactly the requests `study --method qa` sends (same template, same chunks). */
+async function ceiling(url: string, concurrency: number, corpus: string, total: number) {
   const { generator, stats } = timed(
     createOpenAICompatibleGenerator({ model: 'bench', baseUrl: url, maxConnections: concurrency }),
   );
+  const template = loadTemplates().qa;
+  const lines = (await fs.readFile(corpus, 'utf8')).split('\n').filter(Boolean).slice(0, total);
+  const requests = lines.map((line, i) => {
+    const doc = JSON.parse(line) as { title: string; text: string };
+    return {
+      messages: renderTemplate(template, { document: `${doc.title}\n${doc.text}` }),
+      temperature: 0.7,
+      maxTokens: 2048,
+      seed: i,
+    };
+  });
   let next = 0;
-  const document = 'Ada Lovelace (1815) worked with Charles Babbage on the Analytical Engine in London.';
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        await generator.generate({
-          messages: [
-            { role: 'system', content: 'You are a helpful assistant.' },
-            {
-              role: 'user',
-              content: `Write question and answer pairs about the document below.\n<document>\nDoc ${i}\n${document}\n</document>`,
-            },
-          ],
-          temperature: 0.7,
-          maxTokens: 512,
-          seed: i,
-        });
-      }
+      while (next < requests.length) await generator.generate(requests[next++] as GenerationRequest);
     }),
   );
   await generator.close();
@@ -153,7 +168,10 @@ try {
   const corpus = path.join(work, 'corpus.jsonl');
   const maxRequests = Math.max(requestsPerLevel, ...levels.map((c) => c * 20));
   await writeCorpus(corpus, maxRequests);
-  console.log(`latency ${latencyMs} ms; node ${process.version}; ${os.cpus().length} cores`);
+  console.log(
+    `latency ${latencyMs} ms; node ${process.version}; ${os.cpus().length} cores; ` +
+      (pinning() ? 'client pinned to core 0, server to core 1' : 'no core pinning (taskset unavailable)'),
+  );
   console.log(
     '| concurrency | requests | ceiling req/s | study req/s | ceiling tok/s | study tok/s | study / ceiling |',
   );
@@ -164,8 +182,8 @@ try {
     const levelCorpus = path.join(work, `corpus-${c}.jsonl`);
     const lines = (await fs.readFile(corpus, 'utf8')).split('\n').slice(0, n).join('\n');
     await fs.writeFile(levelCorpus, `${lines}\n`);
-    await ceiling(url, c, Math.min(200, n)); // warm-up: connections and JIT
-    const base = rate(await ceiling(url, c, n));
+    await ceiling(url, c, levelCorpus, Math.min(200, n)); // warm-up: connections and JIT
+    const base = rate(await ceiling(url, c, levelCorpus, n));
     const ours = rate(await studyRun(url, c, levelCorpus, path.join(work, `run-${c}`)));
     const row = `| ${c} | ${n} | ${base.rps.toFixed(0)} | ${ours.rps.toFixed(0)} | ${base.tps.toFixed(0)} | ${ours.tps.toFixed(0)} | ${(ours.rps / base.rps).toFixed(3)} |`;
     rows.push(row);

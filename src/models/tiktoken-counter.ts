@@ -1,23 +1,23 @@
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import type { TokenCounter } from './types.js';
 
-let cl100k: Tiktoken | undefined;
+/** Special-token strings in documents are ordinary text here. */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
-/** Longest piece handed to the BPE at once: js-tiktoken is quadratic in the length of a run without spaces. */
+/** Longest piece handed to the BPE at once: BPE merging is superlinear in the length of a run without spaces. */
 const MAX_PIECE = 2000;
 const MAX_RUN = 400;
 
 /**
- * Model-independent token counting (OpenAI cl100k_base BPE, pure JS). Used for chunking and for servers
+ * Model-independent token counting (OpenAI cl100k_base BPE through gpt-tokenizer: pure JS, several times
+ * faster and ~60 MB lighter than js-tiktoken, same counts). Used for chunking and for servers
  * that do not report usage: close to Llama 3 / Qwen counts for English text, and deterministic.
  * Text is counted in pieces cut before a single space between words (where the BPE's pre-tokenizer splits anyway,
  * so ordinary text counts exactly); a run of more than MAX_RUN characters without whitespace (CJK without
  * punctuation, base64, sequences) is cut every MAX_RUN characters, which keeps counting linear.
  */
 export function tiktokenCounter(): TokenCounter {
-  cl100k ??= getEncoding('cl100k_base');
-  const encoding = cl100k;
-  const encode = (piece: string) => encoding.encode(piece, [], []).length;
+  const encode = (piece: string) => countTokens(piece, AS_TEXT);
   return {
     name: 'tiktoken:cl100k_base',
     count(text: string): number {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import { readSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import type { ChatMessage, SamplingParams } from '../models/types.js';
+import { JsonlAppendLog, scanJsonl } from './jsonl-log.js';
 
 export interface CacheKeyParts extends SamplingParams {
   /** TextGenerator.id: model identity, never a secret. */
@@ -33,46 +35,161 @@ export function cacheKey(parts: CacheKeyParts): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+interface CacheLine {
+  k: string;
+  v: CachedResponse;
+}
+
+const SEGMENT_PATTERN = /^segment-(\d{5})\.jsonl$/;
+const OFFSET_RANGE = 2 ** 32;
+
 /**
- * Content-addressed response cache: one small JSON file per response under `dir/ab/<key>.json`, so memory
- * stays flat at any size and no start-up scan is needed. A file torn by a crash is an unfinished JSON
- * object, which reads as a miss and is rewritten, so no temporary file and rename are needed; the callback
- * fs API is used because it costs much less CPU per call than fs/promises on this hot path.
+ * Content-addressed response cache, log-structured: entries are appended to `segment-NNNNN.jsonl` files
+ * (one write per entry; a torn last line is cut on open) and found through an in-memory index from a
+ * 52-bit key prefix to the entry's position; the full key is checked on read. A file per entry would cost
+ * an inode and three syscalls per response, which at millions of generations is what limits throughput.
+ * A segment that is full is sealed with a binary `.idx` file, so opening a large cache reads only the
+ * index files and the last segment.
  */
 export class ResponseCache {
-  private readonly madeDirs = new Set<string>();
+  private readonly index = new Map<number, number>();
+  private segment = 0;
+  private log: JsonlAppendLog | undefined;
+  private readonly readFds = new Map<number, number>();
 
-  constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly maxSegmentBytes: number,
+  ) {}
 
-  private file(key: string): string {
-    return path.join(this.dir, key.slice(0, 2), `${key}.json`);
+  static async open(dir: string, options: { maxSegmentBytes?: number } = {}): Promise<ResponseCache> {
+    const maxSegmentBytes = Math.min(options.maxSegmentBytes ?? 256 * 1024 * 1024, OFFSET_RANGE - 1);
+    const cache = new ResponseCache(dir, maxSegmentBytes);
+    await fs.mkdir(dir, { recursive: true });
+    const segments = (await fs.readdir(dir))
+      .map((name) => SEGMENT_PATTERN.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    const last = segments.at(-1) ?? 0;
+    for (const segment of segments) {
+      if (segment !== last && (await cache.loadSealedIndex(segment))) continue;
+      await cache.scanSegment(segment);
+      if (segment !== last) await cache.writeSealedIndex(segment);
+    }
+    cache.segment = last;
+    cache.log = JsonlAppendLog.open(cache.segmentFile(last));
+    return cache;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  private segmentFile(segment: number): string {
+    return path.join(this.dir, `segment-${String(segment).padStart(5, '0')}.jsonl`);
+  }
+
+  private indexFile(segment: number): string {
+    return path.join(this.dir, `segment-${String(segment).padStart(5, '0')}.idx`);
+  }
+
+  private async scanSegment(segment: number): Promise<void> {
+    const file = this.segmentFile(segment);
+    JsonlAppendLog.open(file).close(); // cut a torn last line first
+    await scanJsonl<CacheLine>(
+      file,
+      (line, offset) => {
+        if (typeof line.k === 'string') this.index.set(prefixOf(line.k), segment * OFFSET_RANGE + offset);
+      },
+      () => undefined, // a damaged line is simply not indexed
+    );
+  }
+
+  /** Sealed segments: pairs of float64 (key prefix, offset). Valid only for the segment size it was made for. */
+  private async writeSealedIndex(segment: number): Promise<void> {
+    const { size } = await fs.stat(this.segmentFile(segment));
+    const pairs: number[] = [size];
+    for (const [prefix, location] of this.index) {
+      if (Math.floor(location / OFFSET_RANGE) === segment) pairs.push(prefix, location % OFFSET_RANGE);
+    }
+    await fs.writeFile(this.indexFile(segment), new Uint8Array(new Float64Array(pairs).buffer));
+  }
+
+  private async loadSealedIndex(segment: number): Promise<boolean> {
+    let data: Buffer;
+    try {
+      data = await fs.readFile(this.indexFile(segment));
+    } catch {
+      return false;
+    }
+    const values = new Float64Array(data.buffer, data.byteOffset, Math.floor(data.byteLength / 8));
+    const { size } = await fs.stat(this.segmentFile(segment));
+    if (values.length % 2 !== 1 || values[0] !== size) return false;
+    for (let i = 1; i < values.length; i += 2) {
+      this.index.set(values[i] as number, segment * OFFSET_RANGE + (values[i + 1] as number));
+    }
+    return true;
   }
 
   get(key: string): Promise<CachedResponse | undefined> {
-    return new Promise((resolve, reject) => {
-      readFile(this.file(key), 'utf8', (error, raw) => {
-        if (error) return error.code === 'ENOENT' ? resolve(undefined) : reject(error);
-        try {
-          const value = JSON.parse(raw) as CachedResponse;
-          resolve(typeof value.text === 'string' ? value : undefined);
-        } catch {
-          resolve(undefined); // torn or damaged: a miss, rewritten by the next put
-        }
-      });
-    });
+    const location = this.index.get(prefixOf(key));
+    if (location === undefined) return Promise.resolve(undefined);
+    const segment = Math.floor(location / OFFSET_RANGE);
+    if (segment === this.segment) this.log?.flush();
+    const line = this.readLine(segment, location % OFFSET_RANGE);
+    try {
+      const parsed = JSON.parse(line) as CacheLine;
+      return Promise.resolve(parsed.k === key && typeof parsed.v?.text === 'string' ? parsed.v : undefined);
+    } catch {
+      return Promise.resolve(undefined);
+    }
+  }
+
+  /** Reads the line at `offset` with positional reads on a kept descriptor (entries are small). */
+  private readLine(segment: number, offset: number): string {
+    let fd = this.readFds.get(segment);
+    if (fd === undefined) {
+      fd = openSync(this.segmentFile(segment), 'r');
+      this.readFds.set(segment, fd);
+    }
+    const parts: Buffer[] = [];
+    for (let pos = offset; ;) {
+      const block = Buffer.allocUnsafe(16 * 1024);
+      const n = readSync(fd, block, 0, block.length, pos);
+      if (n <= 0) break;
+      const nl = block.subarray(0, n).indexOf(0x0a);
+      if (nl >= 0) {
+        parts.push(block.subarray(0, nl));
+        break;
+      }
+      parts.push(block.subarray(0, n));
+      pos += n;
+    }
+    return Buffer.concat(parts).toString('utf8');
   }
 
   async put(key: string, value: CachedResponse): Promise<void> {
-    const file = this.file(key);
-    const dir = path.dirname(file);
-    if (!this.madeDirs.has(dir)) {
-      await new Promise<void>((resolve, reject) =>
-        mkdir(dir, { recursive: true }, (error) => (error ? reject(error) : resolve())),
-      );
-      this.madeDirs.add(dir);
+    if (!this.log) throw new Error(`response cache ${this.dir} is closed`);
+    if (this.log.size >= this.maxSegmentBytes) {
+      this.log.close();
+      await this.writeSealedIndex(this.segment);
+      this.segment++;
+      this.log = JsonlAppendLog.open(this.segmentFile(this.segment));
     }
-    await new Promise<void>((resolve, reject) =>
-      writeFile(file, JSON.stringify(value), (error) => (error ? reject(error) : resolve())),
-    );
+    const offset = this.log.append({ k: key, v: value } satisfies CacheLine);
+    this.index.set(prefixOf(key), this.segment * OFFSET_RANGE + offset);
   }
+
+  close(): void {
+    this.log?.close();
+    this.log = undefined;
+    for (const fd of this.readFds.values()) closeSync(fd);
+    this.readFds.clear();
+  }
+}
+
+/** The first 52 bits of the hex key: exact in a double, so the index needs no strings. */
+function prefixOf(key: string): number {
+  return Number.parseInt(key.slice(0, 13), 16);
 }

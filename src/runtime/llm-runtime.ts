@@ -16,8 +16,8 @@ export interface LlmOutcome extends GenerationResult {
 
 /**
  * The middleware every stage calls models through: cache lookup, then retries with backoff and a
- * per-request timeout, then cache write and the token ledger. The cache is written before the caller
- * persists anything, so a crash between the two costs no second request on resume.
+ * per-request timeout, then the token ledger and a cache write (one append). The cache is written before
+ * the caller persists anything, so a crash between the two costs no second request on resume.
  */
 export class LlmRuntime {
   private inFlightRequests = 0;

@@ -12,6 +12,7 @@ import { iterateJsonl } from '../runtime/jsonl-log.js';
 import { TokenLedger, type TokenPrices } from '../runtime/ledger.js';
 import { LlmRuntime } from '../runtime/llm-runtime.js';
 import { TaskPool } from '../runtime/pool.js';
+import { RunLock } from '../runtime/run-lock.js';
 import { Progress, fmt } from '../runtime/progress.js';
 import { ensureChunks } from './chunks-file.js';
 import {
@@ -25,7 +26,7 @@ import {
   type StudyManifest,
 } from './manifest.js';
 import { METHOD_SPECS, type MethodContext, type StageOneEntry, type WorkUnit } from './methods.js';
-import { countWords, requestSeed } from './seeds.js';
+import { hasWords, requestSeed } from './seeds.js';
 import { StrategyStore } from './strategy-store.js';
 import { loadTemplates } from './templates.js';
 
@@ -100,6 +101,16 @@ interface Stream {
  * from the cache, so a restart after kill -9 makes no request twice and writes no duplicate.
  */
 export async function runStudy(options: StudyOptions): Promise<StudyResult> {
+  await fs.mkdir(path.resolve(options.out), { recursive: true });
+  const lock = RunLock.acquire(path.resolve(options.out));
+  try {
+    return await runStudyLocked(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const settings = { ...DEFAULTS, ...stripUndefined(options) };
   const runDir = path.resolve(options.out);
@@ -128,7 +139,6 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   };
   const fingerprint = fingerprintOf(fields);
 
-  await fs.mkdir(runDir, { recursive: true });
   const previous = await readManifest(runDir);
   if (previous && previous.fingerprint !== fingerprint) {
     const onlyTemplates = describeDifferences(previous.config, fields).every((d) =>
@@ -165,7 +175,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const shards = await StudyShardWriter.open(studyDir, settings.shardRecords);
   const strategies = await StrategyStore.open(path.join(runDir, 'strategies.jsonl'));
   const ledger = new TokenLedger(options.prices, previous?.ledger);
-  const cache = options.noCache ? undefined : new ResponseCache(path.join(runDir, 'cache'));
+  const cache = options.noCache ? undefined : await ResponseCache.open(path.join(runDir, 'cache'));
   const stopController = new AbortController();
   const stopSignal = options.signal
     ? AbortSignal.any([options.signal, stopController.signal])
@@ -320,7 +330,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
             attempt,
           ),
         });
-        if (countWords(outcome.text) >= settings.minWords) {
+        if (hasWords(outcome.text, settings.minWords)) {
           text = outcome.text;
           stats = { prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens };
         }
@@ -470,6 +480,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   async function finish(final: RunStatus): Promise<void> {
     clearInterval(manifestTimer);
     progress.finish();
+    cache?.close();
     shards.close();
     strategies.close();
     manifest.checkpoints = await computeCheckpoints(

@@ -32,6 +32,11 @@ export function seededShuffle<T>(items: T[], key: string): T[] {
   return out;
 }
 
-export function countWords(text: string): number {
-  return (text.match(/[\p{L}\p{N}]+/gu) ?? []).length;
+/** Whether `text` has at least `min` words (letters/digits runs, so CJK counts too); stops early. */
+export function hasWords(text: string, min: number): boolean {
+  if (min <= 0) return true;
+  const word = /[\p{L}\p{N}]+/gu;
+  let count = 0;
+  while (word.exec(text)) if (++count >= min) return true;
+  return false;
 }

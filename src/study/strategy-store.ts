@@ -43,6 +43,7 @@ export class StrategyStore {
   }): Promise<StageOneEntry | undefined> {
     const offset = this.offsets.get(entryKey(key));
     if (offset === undefined) return undefined;
+    this.log?.flush();
     const entry = await readJsonlLineAt<StageOneEntry>(this.file, offset);
     if (!Array.isArray(entry.strategies)) {
       throw new Error(

@@ -37,17 +37,59 @@ describe('cacheKey', () => {
 });
 
 describe('ResponseCache', () => {
-  it('round-trips entries, treats damaged files as misses and leaves no temp files', async () => {
+  const value = (text: string) => ({ text, promptTokens: 3, completionTokens: 1 });
+
+  it('round-trips entries and finds them again after reopening', async () => {
     const dir = await tempDir();
-    const cache = new ResponseCache(dir);
+    const cache = await ResponseCache.open(dir);
     const key = cacheKey(base);
     expect(await cache.get(key)).toBeUndefined();
-    await cache.put(key, { text: 'hello', promptTokens: 3, completionTokens: 1 });
-    expect(await cache.get(key)).toEqual({ text: 'hello', promptTokens: 3, completionTokens: 1 });
-    const file = path.join(dir, key.slice(0, 2), `${key}.json`);
-    expect((await fs.readdir(path.dirname(file))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
-    await fs.writeFile(file, '{"text": "trunc');
-    expect(await cache.get(key)).toBeUndefined();
+    await cache.put(key, value('hello'));
+    expect(await cache.get(key)).toEqual(value('hello'));
+    cache.close();
+    const reopened = await ResponseCache.open(dir);
+    expect(await reopened.get(key)).toEqual(value('hello'));
+    expect(await reopened.get(cacheKey({ ...base, seed: 99 }))).toBeUndefined();
+    reopened.close();
+  });
+
+  it('cuts a torn entry left by a crash and keeps the rest', async () => {
+    const dir = await tempDir();
+    const cache = await ResponseCache.open(dir);
+    await cache.put(cacheKey(base), value('kept'));
+    cache.close();
+    await fs.appendFile(path.join(dir, 'segment-00000.jsonl'), '{"k":"abc","v":{"text":"tor');
+    const reopened = await ResponseCache.open(dir);
+    expect(await reopened.get(cacheKey(base))).toEqual(value('kept'));
+    await reopened.put(cacheKey({ ...base, seed: 5 }), value('after'));
+    expect(await reopened.get(cacheKey({ ...base, seed: 5 }))).toEqual(value('after'));
+    reopened.close();
+  });
+
+  it('rolls over to new segments, seals them with an index, and reads across all of them', async () => {
+    const dir = await tempDir();
+    const cache = await ResponseCache.open(dir, { maxSegmentBytes: 2000 });
+    const keys = Array.from({ length: 60 }, (_, i) => cacheKey({ ...base, seed: i }));
+    for (const [i, key] of keys.entries()) await cache.put(key, value(`entry ${i} ${'x'.repeat(50)}`));
+    cache.close();
+    const names = (await fs.readdir(dir)).sort();
+    expect(names.filter((n) => n.endsWith('.jsonl')).length).toBeGreaterThan(3);
+    expect(names.filter((n) => n.endsWith('.idx')).length).toBe(
+      names.filter((n) => n.endsWith('.jsonl')).length - 1,
+    );
+    const reopened = await ResponseCache.open(dir, { maxSegmentBytes: 2000 });
+    expect(reopened.size).toBe(60);
+    for (const [i, key] of keys.entries())
+      expect((await reopened.get(key))?.text).toMatch(new RegExp(`^entry ${i} `));
+    reopened.close();
+    // A stale index (its segment changed since) is ignored and the segment rescanned.
+    await fs.writeFile(
+      path.join(dir, 'segment-00000.idx'),
+      new Uint8Array(new Float64Array([1, 2, 3]).buffer),
+    );
+    const again = await ResponseCache.open(dir, { maxSegmentBytes: 2000 });
+    expect((await again.get(keys[0] as string))?.text).toMatch(/^entry 0 /);
+    again.close();
   });
 });
 

@@ -88,3 +88,22 @@ describe('parseStrategies', () => {
     ]);
   });
 });
+
+describe('seeds and word counts', () => {
+  it('requestSeed is deterministic, 31-bit, and differs across coordinates', async () => {
+    const { requestSeed, hasWords } = await import('../../src/study/seeds.js');
+    const a = requestSeed(0, 'ar', 'stage1', 'doc', 0, 0, 0);
+    expect(requestSeed(0, 'ar', 'stage1', 'doc', 0, 0, 0)).toBe(a);
+    expect(a).toBeGreaterThanOrEqual(0);
+    expect(a).toBeLessThan(2 ** 31);
+    const seeds = new Set(
+      Array.from({ length: 200 }, (_, rep) => requestSeed(0, 'ar', 'stage1', 'doc', 0, rep, 0)),
+    );
+    expect(seeds.size).toBe(200);
+    expect(requestSeed(1, 'ar', 'stage1', 'doc', 0, 0, 0)).not.toBe(a);
+    expect(hasWords('one two three', 3)).toBe(true);
+    expect(hasWords('one two', 3)).toBe(false);
+    expect(hasWords('東京は日本の首都です。大阪は第二の都市です。', 2)).toBe(true);
+    expect(hasWords('', 0)).toBe(true);
+  });
+});

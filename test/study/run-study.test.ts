@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudyRecord } from '../../src/dataset/record.js';
@@ -316,5 +318,30 @@ describe('stage 2 re-run from an edited strategies.jsonl', () => {
     expect(records).toHaveLength(1 + 3 * 3);
     const backups = (await fs.readdir(out)).filter((n) => n.startsWith('study.prev-'));
     expect(backups).toHaveLength(1);
+  });
+});
+
+describe('run directory lock', () => {
+  it('refuses a second concurrent run on the same directory and takes over a stale lock', async () => {
+    const slow = await startScriptedServer({ respond: studyResponder, latencyMs: 200 });
+    const gen = createOpenAICompatibleGenerator({ model: 'm', baseUrl: slow.url });
+    try {
+      const out = path.join(workDir, 'locked');
+      const first = runStudy(options(out, { method: 'qa', generator: gen }));
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(runStudy(options(out, { method: 'qa', generator: gen }))).rejects.toThrow(
+        /is in use by another active-reading process \(pid \d+\)/,
+      );
+      expect((await first).status).toBe('complete');
+      await expect(fs.access(path.join(out, '.lock'))).rejects.toThrow();
+
+      // A lock left behind by a process that died (kill -9) does not block the resume.
+      const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+      await fs.writeFile(path.join(out, '.lock'), JSON.stringify({ pid: dead, host: os.hostname() }));
+      expect((await runStudy(options(out, { method: 'qa', generator: gen }))).status).toBe('complete');
+    } finally {
+      await gen.close();
+      await slow.close();
+    }
   });
 });
