@@ -6,6 +6,7 @@ import { computeCheckpoints } from '../dataset/checkpoints.js';
 import { recordKey, type RecordMethod, type StudyMethodName, type StudyRecord } from '../dataset/record.js';
 import { StudyShardWriter } from '../dataset/shards.js';
 import { ModelRequestError } from '../models/errors.js';
+import { tiktokenCounter } from '../models/tiktoken-counter.js';
 import type { TextGenerator, TokenCounter } from '../models/types.js';
 import { ResponseCache } from '../runtime/cache.js';
 import { iterateJsonl } from '../runtime/jsonl-log.js';
@@ -27,7 +28,7 @@ import {
 } from './manifest.js';
 import { METHOD_SPECS, type MethodContext, type StageOneEntry, type WorkUnit } from './methods.js';
 import { hasWords, requestSeed } from './seeds.js';
-import { StrategyStore } from './strategy-store.js';
+import { InvalidRunDataError, StrategyStore } from './strategy-store.js';
 import { loadTemplates } from './templates.js';
 
 export interface StudyOptions {
@@ -44,7 +45,8 @@ export interface StudyOptions {
   reps?: number;
   concurrency?: number;
   chunkTokens?: number;
-  chunkCounter: TokenCounter;
+  /** Tokenizer for chunking and the budget of `repeat` (default: cl100k_base). */
+  chunkCounter?: TokenCounter;
   temperature?: number;
   topP?: number;
   maxTokens?: number;
@@ -123,6 +125,9 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
     throw new Error('--reps must be a positive integer');
   }
 
+  if (settings.temperature === 0 && (options.reps ?? 1) > 1) {
+    log('warning: --temperature 0 with --reps > 1: greedy decoding repeats the same strategies in every rep');
+  }
   const templates = loadTemplates(options.promptsDir);
   const fields: StudyFingerprintFields = {
     method: options.method,
@@ -155,7 +160,7 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
   const chunksInfo = await ensureChunks(runDir, {
     corpus: options.corpus,
     chunkTokens: settings.chunkTokens,
-    counter: options.chunkCounter,
+    counter: options.chunkCounter ?? tiktokenCounter(),
     log,
     previous: previous?.corpus,
   });
@@ -276,7 +281,9 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
     if (counts.failed_generations <= 5 || counts.failed_generations % 100 === 0) {
       log(`warning: ${where} failed: ${message}`);
     }
-    if (status === 401 || status === 403 || status === 404) {
+    if (error instanceof InvalidRunDataError) {
+      fatal ??= error;
+    } else if (status === 401 || status === 403 || status === 404) {
       fatal ??= new Error(
         `the model server refused the request (${message}); check --model, --base-url and the API key`,
       );

@@ -1,5 +1,11 @@
+import { describeEntryProblem } from '../config/stage-one-entry.js';
 import { JsonlAppendLog, readJsonlLineAt, scanJsonl } from '../runtime/jsonl-log.js';
 import type { StageOneEntry } from './methods.js';
+
+/** A file of the run directory holds something the run cannot use: stop and let the user fix it. */
+export class InvalidRunDataError extends Error {
+  override readonly name = 'InvalidRunDataError';
+}
 
 function entryKey(e: { method: string; doc_id: string; chunk_index: number; rep: number }): string {
   return `${e.method}\u0000${e.doc_id}\u0000${e.chunk_index}\u0000${e.rep}`;
@@ -45,9 +51,10 @@ export class StrategyStore {
     if (offset === undefined) return undefined;
     this.log?.flush();
     const entry = await readJsonlLineAt<StageOneEntry>(this.file, offset);
-    if (!Array.isArray(entry.strategies)) {
-      throw new Error(
-        `${this.file}: the entry for ${key.doc_id} chunk ${key.chunk_index} rep ${key.rep} has no "strategies" array`,
+    const problem = describeEntryProblem(entry);
+    if (problem) {
+      throw new InvalidRunDataError(
+        `${this.file}: the entry for ${key.method} ${key.doc_id} chunk ${key.chunk_index} rep ${key.rep} is not valid (${problem}); fix or delete that line`,
       );
     }
     return entry;

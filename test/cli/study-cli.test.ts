@@ -226,6 +226,53 @@ describe('kill -9 and resume', () => {
   });
 });
 
+describe('Ctrl-C', () => {
+  it('stops cleanly with status interrupted, and the same command finishes the run', async () => {
+    const corpus = await writeJsonlCorpus(await tempDir('ar-sigint-'), 30);
+    const out = path.join(dir, 'sigint-run');
+    const args = [
+      'study',
+      '--corpus',
+      corpus,
+      '--out',
+      out,
+      '--method',
+      'qa',
+      '--model',
+      'scripted',
+      '--base-url',
+      server.url,
+      '--concurrency',
+      '2',
+    ];
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const shard = path.join(out, 'study', 'shard-00000.jsonl');
+    for (;;) {
+      const lines = await fs.readFile(shard, 'utf8').then(
+        (t) => t.split('\n').length - 1,
+        () => 0,
+      );
+      if (lines >= 5) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/^interrupted: /);
+    const manifest = await readManifestFile(out);
+    expect(manifest.status).toBe('interrupted');
+    expect(manifest.counts.records.qa).toBeLessThan(30);
+    expect(manifest.counts.records.qa).toBe((await readRecords(out)).length);
+    await expect(fs.access(path.join(out, '.lock'))).rejects.toThrow();
+
+    expect((await cliAsync(args)).code).toBe(0);
+    expect((await readRecords(out)).length).toBe(30);
+    expect((await readManifestFile(out)).status).toBe('complete');
+  });
+});
+
 describe('study with an embedded GGUF model (node-llama-cpp)', () => {
   it('runs stage 1 and stage 2 end to end on a tiny model written by the test', async () => {
     const model = path.join(dir, 'tiny.gguf');

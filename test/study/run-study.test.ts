@@ -345,3 +345,19 @@ describe('run directory lock', () => {
     }
   });
 });
+
+describe('edited strategies.jsonl', () => {
+  it('stops with the entry named when a hand edit breaks its shape', async () => {
+    const out = path.join(workDir, 'bad-edit');
+    await runStudy(options(out, { method: 'ar' }));
+    const file = path.join(out, 'strategies.jsonl');
+    const entries = await readJsonl<Record<string, unknown>>(file);
+    entries[1]!.strategies = 'not a list';
+    await fs.writeFile(file, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    await expect(runStudy(options(out, { method: 'ar', stage: '2' }))).rejects.toThrow(
+      new RegExp(
+        `strategies\\.jsonl: the entry for ar ${String(entries[1]!.doc_id)} chunk 0 rep 0 is not valid \\(strategies: `,
+      ),
+    );
+  });
+});
