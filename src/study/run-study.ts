@@ -5,7 +5,6 @@ import type { Chunk } from '../corpus/types.js';
 import { computeCheckpoints } from '../dataset/checkpoints.js';
 import { recordKey, type RecordMethod, type StudyMethodName, type StudyRecord } from '../dataset/record.js';
 import { StudyShardWriter } from '../dataset/shards.js';
-import { ModelRequestError } from '../models/errors.js';
 import { tiktokenCounter } from '../models/tiktoken-counter.js';
 import type { TextGenerator, TokenCounter } from '../models/types.js';
 import { ResponseCache } from '../runtime/cache.js';
@@ -28,7 +27,8 @@ import {
 } from './manifest.js';
 import { METHOD_SPECS, type MethodContext, type StageOneEntry, type WorkUnit } from './methods.js';
 import { hasWords, requestSeed } from './seeds.js';
-import { InvalidRunDataError, StrategyStore } from './strategy-store.js';
+import { StrategyStore } from './strategy-store.js';
+import { FailurePolicy } from './failure-policy.js';
 import { loadTemplates } from './templates.js';
 
 export interface StudyOptions {
@@ -214,10 +214,10 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
     unitsPlanned: 0,
   }));
   const maxReps = options.reps ?? (options.budgetTokens === undefined ? 1 : Number.POSITIVE_INFINITY);
+  const failures = new FailurePolicy(log);
   const counts = {
     stage_one_without_strategies: previous?.counts.stage_one_without_strategies ?? 0,
     short_outputs_dropped: 0,
-    failed_generations: 0,
   };
 
   const manifest: StudyManifest = {
@@ -243,7 +243,7 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
         : null,
     },
     corpus: chunksInfo.summary,
-    counts: { records: {}, stage_one_entries: 0, ...counts },
+    counts: { records: {}, stage_one_entries: 0, ...counts, failed_generations: 0 },
     tokens: {},
     ledger: {},
     checkpoints: previous?.checkpoints ?? {},
@@ -255,6 +255,7 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
       records: Object.fromEntries(streams.map((s) => [s.method, s.doneRecords])),
       stage_one_entries: strategies.size,
       ...counts,
+      failed_generations: failures.failures,
     };
     manifest.tokens = Object.fromEntries(streams.map((s) => [s.method, s.doneTokens]));
     manifest.ledger = ledger.toJSON();
@@ -270,27 +271,9 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
   const manifestTimer = setInterval(() => void saveManifest('running').catch(() => undefined), 5_000);
   manifestTimer.unref();
 
-  // Failures: auth/model errors stop the run at once; otherwise stop when most generations fail.
-  let fatal: Error | undefined;
-  let successes = 0;
   const reportFailure = (error: unknown, where: string) => {
     if (stopSignal.aborted && (error as { code?: string }).code === 'ABORTED') return;
-    counts.failed_generations++;
-    const status = error instanceof ModelRequestError ? error.status : undefined;
-    const message = error instanceof Error ? error.message : String(error);
-    if (counts.failed_generations <= 5 || counts.failed_generations % 100 === 0) {
-      log(`warning: ${where} failed: ${message}`);
-    }
-    if (error instanceof InvalidRunDataError) {
-      fatal ??= error;
-    } else if (status === 401 || status === 403 || status === 404) {
-      fatal ??= new Error(
-        `the model server refused the request (${message}); check --model, --base-url and the API key`,
-      );
-    } else if (counts.failed_generations >= 10 && counts.failed_generations > successes) {
-      fatal ??= new Error(`too many failed generations (${counts.failed_generations}); last: ${message}`);
-    }
-    if (fatal) stopController.abort();
+    if (failures.record(error, where)) stopController.abort();
   };
   const pool = new TaskPool(settings.concurrency, (error) => reportFailure(error, 'a task'));
 
@@ -356,7 +339,7 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
     if (shards.append(record)) {
       s.doneRecords++;
       s.doneTokens += stats.completion_tokens;
-      successes++;
+      failures.successes++;
     }
   };
 
@@ -470,10 +453,10 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
       if (unitsThisRound === 0) break; // nothing could be planned (e.g. no strategies anywhere): stop looping
     }
     await pool.drain();
-    if (fatal) throw fatal;
+    if (failures.fatal) throw failures.fatal;
     if (options.signal?.aborted) status = 'interrupted';
   } catch (error) {
-    status = options.signal?.aborted && !fatal ? 'interrupted' : 'failed';
+    status = options.signal?.aborted && !failures.fatal ? 'interrupted' : 'failed';
     manifest.stop_reason = error instanceof Error ? error.message : String(error);
     if (status === 'failed') {
       await finish('failed');

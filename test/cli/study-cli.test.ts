@@ -59,6 +59,20 @@ async function cliAsync(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code, stdout, stderr };
 }
 
+/** Polls the first study shard until it holds `count` records (the run is then mid-way). */
+async function waitForRecords(runDir: string, count: number, timeoutMs = 20_000): Promise<void> {
+  const shard = path.join(runDir, 'study', 'shard-00000.jsonl');
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    if (Date.now() > deadline) throw new Error(`${shard} did not reach ${count} records in ${timeoutMs} ms`);
+    const lines = await fs.readFile(shard, 'utf8').then(
+      (t) => t.split('\n').length - 1,
+      () => 0,
+    );
+    if (lines >= count) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('study --help and argument errors', () => {
   it('--help documents every flag', () => {
     const { code, stdout } = cli(['study', '--help']);
@@ -193,15 +207,7 @@ describe('kill -9 and resume', () => {
     const start = server.requests;
     for (const threshold of [20, 70]) {
       const child = spawn(process.execPath, [CLI, ...args(out)], { stdio: 'ignore' });
-      const shard = path.join(out, 'study', 'shard-00000.jsonl');
-      for (;;) {
-        const lines = await fs.readFile(shard, 'utf8').then(
-          (t) => t.split('\n').length - 1,
-          () => 0,
-        );
-        if (lines >= threshold) break;
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitForRecords(out, threshold);
       child.kill('SIGKILL');
       await once(child, 'exit');
       const partial = await readRecords(out);
@@ -248,15 +254,7 @@ describe('Ctrl-C', () => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const shard = path.join(out, 'study', 'shard-00000.jsonl');
-    for (;;) {
-      const lines = await fs.readFile(shard, 'utf8').then(
-        (t) => t.split('\n').length - 1,
-        () => 0,
-      );
-      if (lines >= 5) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitForRecords(out, 5);
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(130);
