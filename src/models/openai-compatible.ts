@@ -140,6 +140,7 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleOptions
 
   return {
     id,
+    cacheIdentity: `openai:${options.model}`,
 
     async generate(request: GenerationRequest): Promise<GenerationResult> {
       if (closed)

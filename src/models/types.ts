@@ -36,6 +36,12 @@ export interface TextGenerator {
    * or `gguf:model.gguf:123456`. Never contains secrets.
    */
   readonly id: string;
+  /**
+   * What determines the outputs, for cache keys and run fingerprints when it differs from `id`: a served
+   * model is identified by its name, so restarting the server on another port or moving to another host
+   * serving the same model keeps the cache. Defaults to `id`.
+   */
+  readonly cacheIdentity?: string;
   generate(request: GenerationRequest): Promise<GenerationResult>;
   /** Number of tokens of `text` under this model's tokenizer (or a close approximation). */
   countTokens(text: string): Promise<number>;

@@ -36,7 +36,9 @@ export class LlmRuntime {
 
   async generate(call: LlmCall): Promise<LlmOutcome> {
     const { templateVersion, method, ...request } = call;
-    const key = this.cache ? cacheKey({ ...request, model: this.generator.id, templateVersion }) : undefined;
+    const key = this.cache
+      ? cacheKey({ ...request, model: this.generator.cacheIdentity ?? this.generator.id, templateVersion })
+      : undefined;
     if (this.cache && key) {
       const hit = await this.cache.get(key);
       if (hit) {

@@ -131,7 +131,7 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
   const templates = loadTemplates(options.promptsDir);
   const fields: StudyFingerprintFields = {
     method: options.method,
-    model: needsModel ? (options.generator as TextGenerator).id : 'none',
+    model: needsModel ? modelIdentity(options.generator as TextGenerator) : 'none',
     task: settings.task,
     chunk_tokens: settings.chunkTokens,
     temperature: settings.temperature,
@@ -479,6 +479,10 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
     );
     await saveManifest(final);
   }
+}
+
+function modelIdentity(generator: TextGenerator): string {
+  return generator.cacheIdentity ?? generator.id;
 }
 
 const nullGenerator: TextGenerator = {

@@ -91,6 +91,7 @@ describe('createOpenAICompatibleGenerator', () => {
 
   it('has a stable id without secrets, credentials or query', () => {
     expect(generator.id).toBe(`openai:test-model@${server.url}`);
+    expect(generator.cacheIdentity).toBe('openai:test-model'); // the same model behind another URL shares the cache
     const withCredentials = createOpenAICompatibleGenerator({
       model: 'm',
       baseUrl: 'https://user:hunter2pass@api.example.com/v1/?key=abc',

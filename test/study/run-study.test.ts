@@ -361,3 +361,61 @@ describe('edited strategies.jsonl', () => {
     );
   });
 });
+
+describe('model identity, prompts and tasks', () => {
+  it('resumes from the cache when the same model is served at another URL', async () => {
+    const out = path.join(workDir, 'moved-server');
+    await runStudy(options(out, { method: 'qa' }));
+    const other = await startScriptedServer({ respond: studyResponder });
+    const moved = createOpenAICompatibleGenerator({ model: 'scripted-model', baseUrl: other.url });
+    try {
+      await fs.rm(path.join(out, 'study'), { recursive: true });
+      const { status } = await runStudy(options(out, { method: 'qa', generator: moved }));
+      expect(status).toBe('complete');
+      expect(other.requests).toBe(0);
+      expect(await readRecords(out)).toHaveLength(4);
+    } finally {
+      await moved.close();
+      await other.close();
+    }
+  });
+
+  it('uses an overriding prompt template, and its edit invalidates exactly its requests', async () => {
+    const prompts = path.join(workDir, 'my-prompts');
+    await fs.mkdir(prompts, { recursive: true });
+    await fs.writeFile(
+      path.join(prompts, 'qa.txt'),
+      '[system]\nYou quiz students.\n[user]\nWrite question and answer pairs for flashcards.\n<document>\n{{document}}\n</document>\n',
+    );
+    const out = path.join(workDir, 'custom-prompt');
+    const before = server.log.length;
+    const { manifest } = await runStudy(options(out, { method: 'qa', promptsDir: prompts }));
+    const sent = server.log.slice(before);
+    expect(sent).toHaveLength(4);
+    expect(sent[0]?.messages[0]).toEqual({ role: 'system', content: 'You quiz students.' });
+    expect(manifest.config.templates.qa).toMatch(/^qa@[0-9a-f]{12}$/);
+    const builtIn = (await readManifestFile(path.join(workDir, 'run-qa'))).config.templates.qa;
+    expect(manifest.config.templates.qa).not.toBe(builtIn);
+
+    await fs.writeFile(
+      path.join(prompts, 'qa.txt'),
+      'Write QA pairs.\n<document>\n{{docment}}\n</document>\n',
+    );
+    await expect(
+      runStudy(options(path.join(workDir, 'typo'), { method: 'qa', promptsDir: prompts })),
+    ).rejects.toThrow(/qa\.txt: missing the placeholder \{\{document\}\}/);
+  });
+
+  it('puts a free-text task into the task-specific stage-1 prompt', async () => {
+    const out = path.join(workDir, 'free-task');
+    const before = server.log.length;
+    await runStudy(options(out, { method: 'ar-task', task: 'an exam on the history of computing' }));
+    const stageOne = server.log
+      .slice(before)
+      .filter((b) => /<start_strategies>/.test(b.messages[0]?.content ?? ''));
+    expect(stageOne).toHaveLength(4);
+    expect(stageOne[0]?.messages[0]?.content).toMatch(
+      /^You are preparing for an exam on the history of computing\./,
+    );
+  });
+});
