@@ -46,8 +46,9 @@ Model
   --context-size N       context size for an embedded GGUF model (default: fits the model)
 
 Runtime
-  --concurrency N        requests in flight (default 16)
-  --timeout SECONDS      per-request timeout (default 120)
+  --concurrency N        requests in flight (default 16; 1 for an embedded GGUF model, where each one is a
+                         context sequence of its own)
+  --timeout SECONDS      per-request timeout, 0 for none (default 120; none for an embedded GGUF model)
   --max-retries N        retries on 429/5xx/timeouts/resets, with backoff and Retry-After (default 5)
   --no-cache             do not read or write the response cache
   --price-input USD      price per million prompt tokens, for the cost ledger
@@ -102,8 +103,13 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   const stage = parseChoice('--stage', values.stage, ['2'] as const);
   const budgetTokens = parseCount('--budget-tokens', values['budget-tokens']);
   const reps = parseNumber('--reps', values.reps, { min: 1, integer: true });
-  const concurrency = parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true });
-  const timeout = parseNumber('--timeout', values.timeout, { min: 0.001 });
+  const embedded = values.model !== undefined && isGgufPath(values.model);
+  // An embedded model generates `concurrency` sequences at once in this process, each with its own KV cache,
+  // and may take minutes per long generation on a CPU: default to one at a time and no timeout.
+  const concurrency =
+    parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true }) ??
+    (embedded ? 1 : undefined);
+  const timeout = parseNumber('--timeout', values.timeout, { min: 0 }) ?? (embedded ? 0 : undefined);
   const maxRetries = parseNumber('--max-retries', values['max-retries'], { min: 0, max: 100, integer: true });
   const priceInput = parseNumber('--price-input', values['price-input'], { min: 0 });
   const priceOutput = parseNumber('--price-output', values['price-output'], { min: 0 });
@@ -154,7 +160,7 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
         ? { inputPerMillion: priceInput, outputPerMillion: priceOutput }
         : undefined,
     retry: {
-      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }), // 0: no timeout
       ...(maxRetries === undefined ? {} : { maxAttempts: maxRetries + 1 }),
     },
     baseUrl: baseUrl ? publicBaseUrl(baseUrl) : undefined,

@@ -24,7 +24,7 @@ export async function openTextGenerator(options: OpenGeneratorOptions): Promise<
     const { openLlamaCppGenerator } = await import('./llama-cpp.js');
     return openLlamaCppGenerator({
       modelPath: options.model,
-      sequences: Math.max(1, Math.min(options.concurrency ?? 1, 8)),
+      sequences: Math.max(1, options.concurrency ?? 1),
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     });
