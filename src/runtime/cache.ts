@@ -56,6 +56,8 @@ export class ResponseCache {
   private segment = 0;
   private log: JsonlAppendLog | undefined;
   private readonly readFds = new Map<number, number>();
+  /** Reused by every read (reads are synchronous): a fresh buffer per cache hit is GC pressure. */
+  private readonly scratch = Buffer.allocUnsafe(16 * 1024);
 
   private constructor(
     readonly dir: string,
@@ -155,15 +157,15 @@ export class ResponseCache {
     }
     const parts: Buffer[] = [];
     for (let pos = offset; ;) {
-      const block = Buffer.allocUnsafe(16 * 1024);
+      const block = this.scratch;
       const n = readSync(fd, block, 0, block.length, pos);
       if (n <= 0) break;
       const nl = block.subarray(0, n).indexOf(0x0a);
       if (nl >= 0) {
-        parts.push(block.subarray(0, nl));
+        parts.push(Buffer.from(block.subarray(0, nl)));
         break;
       }
-      parts.push(block.subarray(0, n));
+      parts.push(Buffer.from(block.subarray(0, n)));
       pos += n;
     }
     return Buffer.concat(parts).toString('utf8');

@@ -8,12 +8,12 @@ import { StudyShardWriter } from '../dataset/shards.js';
 import { tiktokenCounter } from '../models/tiktoken-counter.js';
 import type { TextGenerator, TokenCounter } from '../models/types.js';
 import { ResponseCache } from '../runtime/cache.js';
-import { iterateJsonl } from '../runtime/jsonl-log.js';
 import { TokenLedger, type TokenPrices } from '../runtime/ledger.js';
 import { LlmRuntime } from '../runtime/llm-runtime.js';
 import { TaskPool } from '../runtime/pool.js';
 import { RunLock } from '../runtime/run-lock.js';
 import { Progress, fmt } from '../runtime/progress.js';
+import { ChunkTable } from './chunk-table.js';
 import { ensureChunks } from './chunks-file.js';
 import {
   describeDifferences,
@@ -177,6 +177,7 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
     log(`stage 2 only: previous records kept in ${path.basename(backup)}/`);
   }
 
+  const chunkTable = await ChunkTable.open(chunksInfo.file);
   const shards = await StudyShardWriter.open(studyDir, settings.shardRecords);
   const strategies = await StrategyStore.open(path.join(runDir, 'strategies.jsonl'));
   const ledger = new TokenLedger(options.prices, previous?.ledger);
@@ -429,7 +430,12 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
       const active = streams.filter((s) => !budgetReached(s));
       if (active.length === 0 || stopSignal.aborted) break;
       let unitsThisRound = 0;
-      for await (const chunk of iterateJsonl<Chunk>(chunksInfo.file)) {
+      // Each round visits the blocks of chunks in its own seeded order: a budget that ends mid-round has
+      // then studied a sample spread over the whole corpus, not its first files.
+      const chunksOfRound = function* () {
+        for (const block of chunkTable.blockOrder(settings.seed, rep)) yield* chunkTable.readBlock(block);
+      };
+      for (const chunk of chunksOfRound()) {
         if (stopSignal.aborted) break;
         for (const s of active) {
           await flushPending();
@@ -473,6 +479,7 @@ async function runStudyLocked(options: StudyOptions): Promise<StudyResult> {
     cache?.close();
     shards.close();
     strategies.close();
+    chunkTable.close();
     manifest.checkpoints = await computeCheckpoints(
       studyDir,
       new Map(streams.map((s) => [s.method, s.budget])),
