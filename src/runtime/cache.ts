@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { readSync, openSync, closeSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import type { ChatMessage, SamplingParams } from '../models/types.js';
-import { JsonlAppendLog, scanJsonl } from './jsonl-log.js';
+import { JsonlAppendLog, readLineAt, scanJsonl } from './jsonl-log.js';
 
 export interface CacheKeyParts extends SamplingParams {
   /** TextGenerator.id: model identity, never a secret. */
@@ -148,27 +148,13 @@ export class ResponseCache {
     }
   }
 
-  /** Reads the line at `offset` with positional reads on a kept descriptor (entries are small). */
   private readLine(segment: number, offset: number): string {
     let fd = this.readFds.get(segment);
     if (fd === undefined) {
       fd = openSync(this.segmentFile(segment), 'r');
       this.readFds.set(segment, fd);
     }
-    const parts: Buffer[] = [];
-    for (let pos = offset; ;) {
-      const block = this.scratch;
-      const n = readSync(fd, block, 0, block.length, pos);
-      if (n <= 0) break;
-      const nl = block.subarray(0, n).indexOf(0x0a);
-      if (nl >= 0) {
-        parts.push(Buffer.from(block.subarray(0, nl)));
-        break;
-      }
-      parts.push(Buffer.from(block.subarray(0, n)));
-      pos += n;
-    }
-    return Buffer.concat(parts).toString('utf8');
+    return readLineAt(fd, offset, this.scratch);
   }
 
   async put(key: string, value: CachedResponse): Promise<void> {

@@ -145,56 +145,26 @@ export async function scanJsonl<T>(
   }
 }
 
-/** Reads the single line that starts at `offset` (as returned by `append` or `scanJsonl`). */
-export async function readJsonlLineAt<T>(file: string, offset: number): Promise<T> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    const block = Buffer.alloc(64 * 1024);
-    for (let pos = offset; ;) {
-      const { bytesRead } = await handle.read(block, 0, block.length, pos);
-      if (bytesRead === 0) break;
-      const nl = block.subarray(0, bytesRead).indexOf(0x0a);
-      if (nl >= 0) {
-        chunks.push(Buffer.from(block.subarray(0, nl)));
-        break;
-      }
-      chunks.push(Buffer.from(block.subarray(0, bytesRead)));
-      pos += bytesRead;
+/**
+ * Reads the line that starts at `offset` (as returned by `append` or `scanJsonl`) from an open descriptor.
+ * Synchronous: lines are small and usually in the page cache, and callers pass a reused `scratch` buffer.
+ */
+export function readLineAt(
+  fd: number,
+  offset: number,
+  scratch: Buffer = Buffer.allocUnsafe(16 * 1024),
+): string {
+  const parts: Buffer[] = [];
+  for (let pos = offset; ;) {
+    const n = readSync(fd, scratch, 0, scratch.length, pos);
+    if (n <= 0) break;
+    const nl = scratch.subarray(0, n).indexOf(0x0a);
+    if (nl >= 0) {
+      parts.push(Buffer.from(scratch.subarray(0, nl)));
+      break;
     }
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-  } finally {
-    await handle.close();
+    parts.push(Buffer.from(scratch.subarray(0, n)));
+    pos += n;
   }
-}
-
-/** Iterates the records of a JSONL file lazily (back-pressured), naming file and line on a bad line. */
-export async function* iterateJsonl<T>(file: string): AsyncGenerator<T> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1024 * 1024 });
-  let carry = '';
-  let lineNumber = 0;
-  const parse = (line: string): T => {
-    try {
-      return JSON.parse(line) as T;
-    } catch (error) {
-      throw new Error(`${file}:${lineNumber}: not valid JSON (${(error as Error).message})`);
-    }
-  };
-  for await (const piece of stream as AsyncIterable<string>) {
-    const lines = (carry + piece).split('\n');
-    carry = lines.pop() ?? '';
-    for (const line of lines) {
-      lineNumber++;
-      if (line.trim()) yield parse(line);
-    }
-  }
-  // A last line without newline is torn unless it parses (files written by hand may lack the final newline).
-  if (carry.trim()) {
-    lineNumber++;
-    try {
-      yield JSON.parse(carry) as T;
-    } catch {
-      /* torn last line: ignored */
-    }
-  }
+  return Buffer.concat(parts).toString('utf8');
 }

@@ -1,5 +1,6 @@
 import { describeEntryProblem } from '../config/stage-one-entry.js';
-import { JsonlAppendLog, readJsonlLineAt, scanJsonl } from '../runtime/jsonl-log.js';
+import { closeSync, openSync } from 'node:fs';
+import { JsonlAppendLog, readLineAt, scanJsonl } from '../runtime/jsonl-log.js';
 import type { StageOneEntry } from './methods.js';
 
 /** A file of the run directory holds something the run cannot use: stop and let the user fix it. */
@@ -19,6 +20,8 @@ function entryKey(e: { method: string; doc_id: string; chunk_index: number; rep:
 export class StrategyStore {
   private readonly offsets = new Map<string, number>();
   private log: JsonlAppendLog | undefined;
+  private readFd: number | undefined;
+  private readonly scratch = Buffer.allocUnsafe(16 * 1024);
 
   private constructor(readonly file: string) {}
 
@@ -50,7 +53,8 @@ export class StrategyStore {
     const offset = this.offsets.get(entryKey(key));
     if (offset === undefined) return undefined;
     this.log?.flush();
-    const entry = await readJsonlLineAt<StageOneEntry>(this.file, offset);
+    this.readFd ??= openSync(this.file, 'r');
+    const entry = JSON.parse(readLineAt(this.readFd, offset, this.scratch)) as StageOneEntry;
     const problem = describeEntryProblem(entry);
     if (problem) {
       throw new InvalidRunDataError(
@@ -68,5 +72,7 @@ export class StrategyStore {
   close(): void {
     this.log?.close();
     this.log = undefined;
+    if (this.readFd !== undefined) closeSync(this.readFd);
+    this.readFd = undefined;
   }
 }
