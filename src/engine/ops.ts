@@ -1,0 +1,339 @@
+import type { Kernels } from './kernels/types.js';
+import { Tensor, type Tape } from './tensor.js';
+
+/**
+ * The ops a Llama decoder needs, each a plain forward plus a plain backward that accumulates into the
+ * inputs' gradients. Activations are 2-D: rows are the B*T token positions, columns the features.
+ */
+export interface OpContext {
+  kernels: Kernels;
+  /** Present while training: ops record their backward here. */
+  tape?: Tape;
+}
+
+/** Whether a gradient has to flow into `t` (a parameter, or something computed from one). */
+function tracks(t: Tensor): boolean {
+  return t.requiresGrad || t.backwardFn !== undefined;
+}
+
+function output(ctx: OpContext, shape: number[], inputs: Tensor[]): { out: Tensor; record: boolean } {
+  const record = ctx.tape !== undefined && inputs.some(tracks);
+  return { out: Tensor.zeros(shape), record };
+}
+
+function rowsCols(t: Tensor, name: string): [number, number] {
+  if (t.shape.length !== 2) throw new RangeError(`${name} must be 2-D, got [${t.shape.join(', ')}]`);
+  return [t.shape[0] as number, t.shape[1] as number];
+}
+
+/** y[R,N] = x[R,K] · W[N,K]ᵀ (+ b[N]): torch's nn.Linear layout. */
+export function linear(ctx: OpContext, x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const [R, K] = rowsCols(x, 'linear input');
+  const [N, K2] = rowsCols(w, 'linear weight');
+  if (K !== K2) throw new RangeError(`linear: input has ${K} features, weight expects ${K2}`);
+  const { out, record } = output(ctx, [R, N], b ? [x, w, b] : [x, w]);
+  const y = out.data;
+  ctx.kernels.sgemm(false, true, R, N, K, 1, x.data, K, w.data, K, 0, y, N);
+  if (b)
+    for (let r = 0; r < R; r++)
+      for (let n = 0; n < N; n++) y[r * N + n] = (y[r * N + n] as number) + (b.data[n] as number);
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dy = out.grad;
+    if (!dy) return;
+    if (tracks(x)) ctx.kernels.sgemm(false, false, R, K, N, 1, dy, N, w.data, K, 1, x.gradBuffer(), K);
+    if (tracks(w)) ctx.kernels.sgemm(true, false, N, K, R, 1, dy, N, x.data, K, 1, w.gradBuffer(), K);
+    if (b && tracks(b)) {
+      const db = b.gradBuffer();
+      for (let r = 0; r < R; r++)
+        for (let n = 0; n < N; n++) db[n] = (db[n] as number) + (dy[r * N + n] as number);
+    }
+  });
+}
+
+/** y[r] = W[ids[r]]. */
+export function embedding(ctx: OpContext, ids: Int32Array, w: Tensor): Tensor {
+  const [V, H] = rowsCols(w, 'embedding weight');
+  const R = ids.length;
+  const { out, record } = output(ctx, [R, H], [w]);
+  for (let r = 0; r < R; r++) {
+    const id = ids[r] as number;
+    if (id < 0 || id >= V) throw new RangeError(`token id ${id} is outside the vocabulary (size ${V})`);
+    out.data.set(w.data.subarray(id * H, id * H + H), r * H);
+  }
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dy = out.grad;
+    if (!dy) return;
+    const dw = w.gradBuffer();
+    for (let r = 0; r < R; r++) {
+      const base = (ids[r] as number) * H;
+      for (let h = 0; h < H; h++) dw[base + h] = (dw[base + h] as number) + (dy[r * H + h] as number);
+    }
+  });
+}
+
+/** y = x / sqrt(mean(x²) + eps) · g, per row. */
+export function rmsnorm(ctx: OpContext, x: Tensor, g: Tensor, eps: number): Tensor {
+  const [R, H] = rowsCols(x, 'rmsnorm input');
+  if (g.size !== H) throw new RangeError(`rmsnorm: weight has ${g.size} values, rows have ${H}`);
+  const { out, record } = output(ctx, [R, H], [x, g]);
+  const rstd = new Float32Array(R);
+  for (let r = 0; r < R; r++) {
+    let ss = 0;
+    for (let h = 0; h < H; h++) ss += (x.data[r * H + h] as number) ** 2;
+    const s = 1 / Math.sqrt(ss / H + eps);
+    rstd[r] = s;
+    for (let h = 0; h < H; h++)
+      out.data[r * H + h] = (x.data[r * H + h] as number) * s * (g.data[h] as number);
+  }
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dy = out.grad;
+    if (!dy) return;
+    const dx = tracks(x) ? x.gradBuffer() : undefined;
+    const dg = tracks(g) ? g.gradBuffer() : undefined;
+    for (let r = 0; r < R; r++) {
+      const s = rstd[r] as number;
+      let dot = 0; // Σ dxhat · xhat
+      for (let h = 0; h < H; h++) {
+        const xhat = (x.data[r * H + h] as number) * s;
+        const dxhat = (dy[r * H + h] as number) * (g.data[h] as number);
+        dot += dxhat * xhat;
+        if (dg) dg[h] = (dg[h] as number) + (dy[r * H + h] as number) * xhat;
+      }
+      if (!dx) continue;
+      const mean = dot / H;
+      for (let h = 0; h < H; h++) {
+        const xhat = (x.data[r * H + h] as number) * s;
+        const dxhat = (dy[r * H + h] as number) * (g.data[h] as number);
+        dx[r * H + h] = (dx[r * H + h] as number) + s * (dxhat - xhat * mean);
+      }
+    }
+  });
+}
+
+/**
+ * Rotary position embedding in Hugging Face's rotate-half layout: within each head, feature i is paired
+ * with feature i + headDim/2. `cos`/`sin` are [positions, headDim/2]; row r has position r mod seqLen.
+ */
+export function rope(
+  ctx: OpContext,
+  x: Tensor,
+  heads: number,
+  headDim: number,
+  seqLen: number,
+  cos: Float32Array,
+  sin: Float32Array,
+): Tensor {
+  const [R, C] = rowsCols(x, 'rope input');
+  if (C !== heads * headDim) throw new RangeError(`rope: ${C} features is not ${heads} heads × ${headDim}`);
+  const half = headDim / 2;
+  const { out, record } = output(ctx, [R, C], [x]);
+  const rotate = (src: Float32Array, dst: Float32Array, direction: 1 | -1, accumulate: boolean) => {
+    for (let r = 0; r < R; r++) {
+      const p = (r % seqLen) * half;
+      for (let h = 0; h < heads; h++) {
+        const base = r * C + h * headDim;
+        for (let i = 0; i < half; i++) {
+          const c = cos[p + i] as number;
+          const s = (sin[p + i] as number) * direction;
+          const a = src[base + i] as number;
+          const b = src[base + i + half] as number;
+          const ya = a * c - b * s;
+          const yb = b * c + a * s;
+          if (accumulate) {
+            dst[base + i] = (dst[base + i] as number) + ya;
+            dst[base + i + half] = (dst[base + i + half] as number) + yb;
+          } else {
+            dst[base + i] = ya;
+            dst[base + i + half] = yb;
+          }
+        }
+      }
+    }
+  };
+  rotate(x.data, out.data, 1, false);
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    // The rotation's transpose is the rotation by the opposite angle.
+    if (out.grad && tracks(x)) rotate(out.grad, x.gradBuffer(), -1, true);
+  });
+}
+
+/**
+ * Causal softmax attention with grouped-query heads: q is [B*T, heads*hd], k and v are [B*T, kvHeads*hd];
+ * query head h reads kv head floor(h / (heads / kvHeads)). Keeps the probabilities for the backward pass.
+ */
+export function attention(
+  ctx: OpContext,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  dims: { batch: number; seqLen: number; heads: number; kvHeads: number; headDim: number },
+): Tensor {
+  const { batch: B, seqLen: T, heads: H, kvHeads: KH, headDim: D } = dims;
+  if (H % KH !== 0) throw new RangeError(`attention: ${H} heads is not a multiple of ${KH} kv heads`);
+  const group = H / KH;
+  const QC = H * D;
+  const KC = KH * D;
+  const scale = 1 / Math.sqrt(D);
+  const { out, record } = output(ctx, [B * T, QC], [q, k, v]);
+  const probs = new Float32Array(B * H * T * T);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const kh = Math.floor(h / group);
+      for (let t = 0; t < T; t++) {
+        const qBase = (b * T + t) * QC + h * D;
+        const pBase = ((b * H + h) * T + t) * T;
+        let max = -Infinity;
+        for (let s = 0; s <= t; s++) {
+          const kBase = (b * T + s) * KC + kh * D;
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += (q.data[qBase + d] as number) * (k.data[kBase + d] as number);
+          const score = dot * scale;
+          probs[pBase + s] = score;
+          if (score > max) max = score;
+        }
+        let sum = 0;
+        for (let s = 0; s <= t; s++) {
+          const e = Math.exp((probs[pBase + s] as number) - max);
+          probs[pBase + s] = e;
+          sum += e;
+        }
+        const oBase = (b * T + t) * QC + h * D;
+        for (let s = 0; s <= t; s++) {
+          const p = (probs[pBase + s] as number) / sum;
+          probs[pBase + s] = p;
+          const vBase = (b * T + s) * KC + kh * D;
+          for (let d = 0; d < D; d++)
+            out.data[oBase + d] = (out.data[oBase + d] as number) + p * (v.data[vBase + d] as number);
+        }
+      }
+    }
+  }
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dout = out.grad;
+    if (!dout) return;
+    const dq = tracks(q) ? q.gradBuffer() : undefined;
+    const dk = tracks(k) ? k.gradBuffer() : undefined;
+    const dv = tracks(v) ? v.gradBuffer() : undefined;
+    const dp = new Float32Array(T);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        const kh = Math.floor(h / group);
+        for (let t = 0; t < T; t++) {
+          const oBase = (b * T + t) * QC + h * D;
+          const qBase = oBase;
+          const pBase = ((b * H + h) * T + t) * T;
+          let weighted = 0; // Σ_s p_s · dp_s
+          for (let s = 0; s <= t; s++) {
+            const vBase = (b * T + s) * KC + kh * D;
+            const p = probs[pBase + s] as number;
+            let dot = 0;
+            for (let d = 0; d < D; d++) {
+              const g = dout[oBase + d] as number;
+              dot += g * (v.data[vBase + d] as number);
+              if (dv) dv[vBase + d] = (dv[vBase + d] as number) + p * g;
+            }
+            dp[s] = dot;
+            weighted += p * dot;
+          }
+          for (let s = 0; s <= t; s++) {
+            const ds = (probs[pBase + s] as number) * ((dp[s] as number) - weighted) * scale;
+            if (ds === 0) continue;
+            const kBase = (b * T + s) * KC + kh * D;
+            for (let d = 0; d < D; d++) {
+              if (dq) dq[qBase + d] = (dq[qBase + d] as number) + ds * (k.data[kBase + d] as number);
+              if (dk) dk[kBase + d] = (dk[kBase + d] as number) + ds * (q.data[qBase + d] as number);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+/** y = silu(gate) · up (the SwiGLU of Llama's MLP). */
+export function swiglu(ctx: OpContext, gate: Tensor, up: Tensor): Tensor {
+  if (gate.size !== up.size) throw new RangeError('swiglu: gate and up differ in size');
+  const { out, record } = output(ctx, [...gate.shape], [gate, up]);
+  for (let i = 0; i < gate.size; i++) {
+    const x = gate.data[i] as number;
+    out.data[i] = (x / (1 + Math.exp(-x))) * (up.data[i] as number);
+  }
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dy = out.grad;
+    if (!dy) return;
+    const dg = tracks(gate) ? gate.gradBuffer() : undefined;
+    const du = tracks(up) ? up.gradBuffer() : undefined;
+    for (let i = 0; i < gate.size; i++) {
+      const x = gate.data[i] as number;
+      const sig = 1 / (1 + Math.exp(-x));
+      const g = dy[i] as number;
+      if (du) du[i] = (du[i] as number) + g * x * sig;
+      if (dg) dg[i] = (dg[i] as number) + g * (up.data[i] as number) * sig * (1 + x * (1 - sig));
+    }
+  });
+}
+
+/** y = a + b (the residual stream). */
+export function add(ctx: OpContext, a: Tensor, b: Tensor): Tensor {
+  if (a.size !== b.size) throw new RangeError('add: shapes differ');
+  const { out, record } = output(ctx, [...a.shape], [a, b]);
+  for (let i = 0; i < a.size; i++) out.data[i] = (a.data[i] as number) + (b.data[i] as number);
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dy = out.grad;
+    if (!dy) return;
+    for (const t of [a, b]) {
+      if (!tracks(t)) continue;
+      const d = t.gradBuffer();
+      for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) + (dy[i] as number);
+    }
+  });
+}
+
+/** Targets equal to IGNORE_INDEX do not count (padding, prompt tokens): torch's convention. */
+export const IGNORE_INDEX = -100;
+
+/** Mean cross-entropy of logits [R,V] against target ids, over the rows whose target is not ignored. */
+export function crossEntropy(ctx: OpContext, logits: Tensor, targets: Int32Array): Tensor {
+  const [R, V] = rowsCols(logits, 'cross-entropy logits');
+  if (targets.length !== R) throw new RangeError(`cross-entropy: ${targets.length} targets for ${R} rows`);
+  const { out, record } = output(ctx, [1], [logits]);
+  const logsumexp = new Float64Array(R);
+  let total = 0;
+  let count = 0;
+  for (let r = 0; r < R; r++) {
+    const target = targets[r] as number;
+    if (target === IGNORE_INDEX) continue;
+    if (target < 0 || target >= V)
+      throw new RangeError(`target id ${target} is outside the vocabulary (size ${V})`);
+    let max = -Infinity;
+    for (let c = 0; c < V; c++) max = Math.max(max, logits.data[r * V + c] as number);
+    let sum = 0;
+    for (let c = 0; c < V; c++) sum += Math.exp((logits.data[r * V + c] as number) - max);
+    const lse = max + Math.log(sum);
+    logsumexp[r] = lse;
+    total += lse - (logits.data[r * V + target] as number);
+    count++;
+  }
+  out.data[0] = count > 0 ? total / count : 0;
+  if (!record || count === 0) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const g = (out.grad?.[0] ?? 0) / count;
+    const dl = logits.gradBuffer();
+    for (let r = 0; r < R; r++) {
+      const target = targets[r] as number;
+      if (target === IGNORE_INDEX) continue;
+      const lse = logsumexp[r] as number;
+      for (let c = 0; c < V; c++) {
+        const p = Math.exp((logits.data[r * V + c] as number) - lse);
+        dl[r * V + c] = (dl[r * V + c] as number) + g * (p - (c === target ? 1 : 0));
+      }
+    }
+  });
+}
