@@ -11,6 +11,7 @@ import {
   type OpContext,
 } from './ops.js';
 import { ropeTables, type RopeScaling } from './rope-tables.js';
+import type { LlamaConfig } from './io/hf-config.js';
 import { Tape, Tensor } from './tensor.js';
 
 /** The architecture numbers the decoder needs (a subset of the parsed Hugging Face config). */
@@ -26,8 +27,32 @@ export interface LlamaShape {
   ropeTheta: number;
   ropeScaling?: RopeScaling | null;
   tieWordEmbeddings: boolean;
-  /** q/k/v projections with biases (Qwen2). */
+  /** q/k/v projections with biases (Qwen2; Llama with `attention_bias`). */
   attentionBias: boolean;
+  /** o_proj with a bias (Llama with `attention_bias`; not Qwen2). */
+  outputBias?: boolean;
+  /** gate/up/down with biases (Llama `mlp_bias`). */
+  mlpBias?: boolean;
+}
+
+/** The decoder shape of a parsed Hugging Face config. */
+export function shapeFromConfig(config: LlamaConfig): LlamaShape {
+  return {
+    vocabSize: config.vocabSize,
+    hiddenSize: config.hiddenSize,
+    intermediateSize: config.intermediateSize,
+    numLayers: config.numLayers,
+    numHeads: config.numHeads,
+    numKvHeads: config.numKvHeads,
+    headDim: config.headDim,
+    rmsNormEps: config.rmsNormEps,
+    ropeTheta: config.ropeTheta,
+    ropeScaling: config.ropeScaling,
+    tieWordEmbeddings: config.tieWordEmbeddings,
+    attentionBias: config.attentionBias,
+    outputBias: config.architecture === 'llama' && config.attentionBias,
+    mlpBias: config.mlpBias,
+  };
 }
 
 /** Hugging Face parameter names and shapes ([out, in] for projections) of a Llama-family decoder. */
@@ -46,10 +71,16 @@ export function llamaParameterShapes(shape: LlamaShape): Map<string, number[]> {
       shapes.set(`${p}self_attn.v_proj.bias`, [numKvHeads * D]);
     }
     shapes.set(`${p}self_attn.o_proj.weight`, [H, numHeads * D]);
+    if (shape.outputBias) shapes.set(`${p}self_attn.o_proj.bias`, [H]);
     shapes.set(`${p}post_attention_layernorm.weight`, [H]);
     shapes.set(`${p}mlp.gate_proj.weight`, [F, H]);
     shapes.set(`${p}mlp.up_proj.weight`, [F, H]);
     shapes.set(`${p}mlp.down_proj.weight`, [H, F]);
+    if (shape.mlpBias) {
+      shapes.set(`${p}mlp.gate_proj.bias`, [F]);
+      shapes.set(`${p}mlp.up_proj.bias`, [F]);
+      shapes.set(`${p}mlp.down_proj.bias`, [H]);
+    }
   }
   shapes.set('model.norm.weight', [H]);
   if (!shape.tieWordEmbeddings) shapes.set('lm_head.weight', [V, H]);
@@ -104,11 +135,17 @@ export class LlamaModel {
     let h = embedding(ctx, ids, this.param('model.embed_tokens.weight'));
     for (let i = 0; i < s.numLayers; i++) {
       const p = `model.layers.${i}.`;
-      const bias = (name: string) => (s.attentionBias ? this.param(`${p}self_attn.${name}.bias`) : undefined);
+      const proj = (input: Tensor, name: string, biased: boolean | undefined) =>
+        linear(
+          ctx,
+          input,
+          this.param(`${p}${name}.weight`),
+          biased ? this.param(`${p}${name}.bias`) : undefined,
+        );
       const x = rmsnorm(ctx, h, this.param(`${p}input_layernorm.weight`), s.rmsNormEps);
       const q = rope(
         ctx,
-        linear(ctx, x, this.param(`${p}self_attn.q_proj.weight`), bias('q_proj')),
+        proj(x, 'self_attn.q_proj', s.attentionBias),
         s.numHeads,
         s.headDim,
         seqLen,
@@ -117,22 +154,18 @@ export class LlamaModel {
       );
       const k = rope(
         ctx,
-        linear(ctx, x, this.param(`${p}self_attn.k_proj.weight`), bias('k_proj')),
+        proj(x, 'self_attn.k_proj', s.attentionBias),
         s.numKvHeads,
         s.headDim,
         seqLen,
         cos,
         sin,
       );
-      const v = linear(ctx, x, this.param(`${p}self_attn.v_proj.weight`), bias('v_proj'));
-      h = add(ctx, h, linear(ctx, attention(ctx, q, k, v, dims), this.param(`${p}self_attn.o_proj.weight`)));
+      const v = proj(x, 'self_attn.v_proj', s.attentionBias);
+      h = add(ctx, h, proj(attention(ctx, q, k, v, dims), 'self_attn.o_proj', s.outputBias));
       const y = rmsnorm(ctx, h, this.param(`${p}post_attention_layernorm.weight`), s.rmsNormEps);
-      const mlp = swiglu(
-        ctx,
-        linear(ctx, y, this.param(`${p}mlp.gate_proj.weight`)),
-        linear(ctx, y, this.param(`${p}mlp.up_proj.weight`)),
-      );
-      h = add(ctx, h, linear(ctx, mlp, this.param(`${p}mlp.down_proj.weight`)));
+      const mlp = swiglu(ctx, proj(y, 'mlp.gate_proj', s.mlpBias), proj(y, 'mlp.up_proj', s.mlpBias));
+      h = add(ctx, h, proj(mlp, 'mlp.down_proj', s.mlpBias));
     }
     h = rmsnorm(ctx, h, this.param('model.norm.weight'), s.rmsNormEps);
     const head = this.param(s.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
