@@ -163,7 +163,9 @@ export function rope(
 
 /**
  * Causal softmax attention with grouped-query heads: q is [B*T, heads*hd], k and v are [B*T, kvHeads*hd];
- * query head h reads kv head floor(h / (heads / kvHeads)). Keeps the probabilities for the backward pass.
+ * query head h reads kv head floor(h / (heads / kvHeads)). Per (sequence, head) the scores and the
+ * weighted sum are two GEMMs on strided views (so they run in BLAS natively); the probabilities are kept
+ * for the backward pass.
  */
 export function attention(
   ctx: OpContext,
@@ -178,38 +180,31 @@ export function attention(
   const QC = H * D;
   const KC = KH * D;
   const scale = 1 / Math.sqrt(D);
+  const gemm = ctx.kernels.sgemm.bind(ctx.kernels);
   const { out, record } = output(ctx, [B * T, QC], [q, k, v]);
   const probs = new Float32Array(B * H * T * T);
+  const view = (t: Float32Array, b: number, cols: number, head: number) =>
+    t.subarray(b * T * cols + head * D);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kh = Math.floor(h / group);
+      const P = probs.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
+      gemm(false, true, T, T, D, scale, view(q.data, b, QC, h), QC, view(k.data, b, KC, kh), KC, 0, P, T);
       for (let t = 0; t < T; t++) {
-        const qBase = (b * T + t) * QC + h * D;
-        const pBase = ((b * H + h) * T + t) * T;
+        const row = t * T;
         let max = -Infinity;
-        for (let s = 0; s <= t; s++) {
-          const kBase = (b * T + s) * KC + kh * D;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += (q.data[qBase + d] as number) * (k.data[kBase + d] as number);
-          const score = dot * scale;
-          probs[pBase + s] = score;
-          if (score > max) max = score;
-        }
+        for (let s = 0; s <= t; s++) max = Math.max(max, P[row + s] as number);
         let sum = 0;
         for (let s = 0; s <= t; s++) {
-          const e = Math.exp((probs[pBase + s] as number) - max);
-          probs[pBase + s] = e;
+          const e = Math.exp((P[row + s] as number) - max);
+          P[row + s] = e;
           sum += e;
         }
-        const oBase = (b * T + t) * QC + h * D;
-        for (let s = 0; s <= t; s++) {
-          const p = (probs[pBase + s] as number) / sum;
-          probs[pBase + s] = p;
-          const vBase = (b * T + s) * KC + kh * D;
-          for (let d = 0; d < D; d++)
-            out.data[oBase + d] = (out.data[oBase + d] as number) + p * (v.data[vBase + d] as number);
-        }
+        const inv = 1 / sum;
+        for (let s = 0; s <= t; s++) P[row + s] = (P[row + s] as number) * inv;
+        P.fill(0, row + t + 1, row + T); // causal mask
       }
+      gemm(false, false, T, D, T, 1, P, T, view(v.data, b, KC, kh), KC, 0, view(out.data, b, QC, h), QC);
     }
   }
   if (!record) return out;
@@ -219,37 +214,26 @@ export function attention(
     const dq = tracks(q) ? q.gradBuffer() : undefined;
     const dk = tracks(k) ? k.gradBuffer() : undefined;
     const dv = tracks(v) ? v.gradBuffer() : undefined;
-    const dp = new Float32Array(T);
+    const dS = new Float32Array(T * T);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
         const kh = Math.floor(h / group);
+        const P = probs.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
+        const dO = view(dout, b, QC, h);
+        if (dv) gemm(true, false, T, D, T, 1, P, T, dO, QC, 1, view(dv, b, KC, kh), KC);
+        if (!dq && !dk) continue;
+        // dP = dO · Vᵀ, then the softmax backward: dS = P ⊙ (dP − Σ P ⊙ dP) · scale.
+        gemm(false, true, T, T, D, 1, dO, QC, view(v.data, b, KC, kh), KC, 0, dS, T);
         for (let t = 0; t < T; t++) {
-          const oBase = (b * T + t) * QC + h * D;
-          const qBase = oBase;
-          const pBase = ((b * H + h) * T + t) * T;
-          let weighted = 0; // Σ_s p_s · dp_s
-          for (let s = 0; s <= t; s++) {
-            const vBase = (b * T + s) * KC + kh * D;
-            const p = probs[pBase + s] as number;
-            let dot = 0;
-            for (let d = 0; d < D; d++) {
-              const g = dout[oBase + d] as number;
-              dot += g * (v.data[vBase + d] as number);
-              if (dv) dv[vBase + d] = (dv[vBase + d] as number) + p * g;
-            }
-            dp[s] = dot;
-            weighted += p * dot;
-          }
-          for (let s = 0; s <= t; s++) {
-            const ds = (probs[pBase + s] as number) * ((dp[s] as number) - weighted) * scale;
-            if (ds === 0) continue;
-            const kBase = (b * T + s) * KC + kh * D;
-            for (let d = 0; d < D; d++) {
-              if (dq) dq[qBase + d] = (dq[qBase + d] as number) + ds * (k.data[kBase + d] as number);
-              if (dk) dk[kBase + d] = (dk[kBase + d] as number) + ds * (q.data[qBase + d] as number);
-            }
-          }
+          const row = t * T;
+          let weighted = 0;
+          for (let s = 0; s <= t; s++) weighted += (P[row + s] as number) * (dS[row + s] as number);
+          for (let s = 0; s <= t; s++)
+            dS[row + s] = (P[row + s] as number) * ((dS[row + s] as number) - weighted) * scale;
+          dS.fill(0, row + t + 1, row + T);
         }
+        if (dq) gemm(false, false, T, D, T, 1, dS, T, view(k.data, b, KC, kh), KC, 1, view(dq, b, QC, h), QC);
+        if (dk) gemm(true, false, T, D, T, 1, dS, T, view(q.data, b, QC, h), QC, 1, view(dk, b, KC, kh), KC);
       }
     }
   });
