@@ -1,3 +1,4 @@
+import { Arena } from './arena.js';
 import type { Kernels } from './kernels/types.js';
 import {
   add,
@@ -95,6 +96,7 @@ export function llamaParameterShapes(shape: LlamaShape): Map<string, number[]> {
 export class LlamaModel {
   readonly params: Map<string, Tensor>;
   private tables: { positions: number; cos: Float32Array; sin: Float32Array } | undefined;
+  private readonly arena = new Arena();
 
   constructor(
     readonly shape: LlamaShape,
@@ -184,10 +186,14 @@ export class LlamaModel {
     return crossEntropy(ctx, this.forward(ctx, ids, batch, seqLen), targets);
   }
 
-  /** Loss and gradients (accumulated into each parameter's grad) for one batch. */
+  /**
+   * Loss and gradients (accumulated into each parameter's grad) for one batch. Activations live in the
+   * model's arena, reused from step to step.
+   */
   lossAndGrad(kernels: Kernels, ids: Int32Array, batch: number, seqLen: number, mask?: Uint8Array): number {
+    this.arena.reset();
     const tape = new Tape();
-    const loss = this.loss({ kernels, tape }, ids, batch, seqLen, mask);
+    const loss = this.loss({ kernels, tape, arena: this.arena }, ids, batch, seqLen, mask);
     tape.backward(loss);
     return loss.data[0] as number;
   }

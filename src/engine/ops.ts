@@ -1,4 +1,5 @@
 import type { Kernels } from './kernels/types.js';
+import type { Arena } from './arena.js';
 import { Tensor, type Tape } from './tensor.js';
 
 /**
@@ -9,6 +10,8 @@ export interface OpContext {
   kernels: Kernels;
   /** Present while training: ops record their backward here. */
   tape?: Tape;
+  /** Reused memory for activations and their gradients (training steps); plain allocation without it. */
+  arena?: Arena;
 }
 
 /** Whether a gradient has to flow into `t` (a parameter, or something computed from one). */
@@ -18,7 +21,20 @@ function tracks(t: Tensor): boolean {
 
 function output(ctx: OpContext, shape: number[], inputs: Tensor[]): { out: Tensor; record: boolean } {
   const record = ctx.tape !== undefined && inputs.some(tracks);
-  return { out: Tensor.zeros(shape), record };
+  const out = new Tensor(
+    scratch(
+      ctx,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  );
+  out.arena = ctx.arena;
+  return { out, record };
+}
+
+/** A zeroed work buffer from the arena when there is one. */
+function scratch(ctx: OpContext, size: number): Float32Array {
+  return ctx.arena ? ctx.arena.take(size) : new Float32Array(size);
 }
 
 function rowsCols(t: Tensor, name: string): [number, number] {
@@ -182,7 +198,7 @@ export function attention(
   const scale = 1 / Math.sqrt(D);
   const gemm = ctx.kernels.sgemm.bind(ctx.kernels);
   const { out, record } = output(ctx, [B * T, QC], [q, k, v]);
-  const probs = new Float32Array(B * H * T * T);
+  const probs = scratch(ctx, B * H * T * T);
   const view = (t: Float32Array, b: number, cols: number, head: number) =>
     t.subarray(b * T * cols + head * D);
   for (let b = 0; b < B; b++) {
@@ -214,7 +230,7 @@ export function attention(
     const dq = tracks(q) ? q.gradBuffer() : undefined;
     const dk = tracks(k) ? k.gradBuffer() : undefined;
     const dv = tracks(v) ? v.gradBuffer() : undefined;
-    const dS = new Float32Array(T * T);
+    const dS = scratch(ctx, T * T);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
         const kh = Math.floor(h / group);
@@ -239,13 +255,17 @@ export function attention(
   });
 }
 
-/** y = silu(gate) · up (the SwiGLU of Llama's MLP). */
+/** y = silu(gate) · up (the SwiGLU of Llama's MLP). Hot loops read typed arrays through locals. */
 export function swiglu(ctx: OpContext, gate: Tensor, up: Tensor): Tensor {
   if (gate.size !== up.size) throw new RangeError('swiglu: gate and up differ in size');
   const { out, record } = output(ctx, [...gate.shape], [gate, up]);
-  for (let i = 0; i < gate.size; i++) {
-    const x = gate.data[i] as number;
-    out.data[i] = (x / (1 + Math.exp(-x))) * (up.data[i] as number);
+  const n = gate.size;
+  const gd = gate.data;
+  const ud = up.data;
+  const od = out.data;
+  for (let i = 0; i < n; i++) {
+    const x = gd[i] as number;
+    od[i] = (x / (1 + Math.exp(-x))) * (ud[i] as number);
   }
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
@@ -253,12 +273,12 @@ export function swiglu(ctx: OpContext, gate: Tensor, up: Tensor): Tensor {
     if (!dy) return;
     const dg = tracks(gate) ? gate.gradBuffer() : undefined;
     const du = tracks(up) ? up.gradBuffer() : undefined;
-    for (let i = 0; i < gate.size; i++) {
-      const x = gate.data[i] as number;
+    for (let i = 0; i < n; i++) {
+      const x = gd[i] as number;
       const sig = 1 / (1 + Math.exp(-x));
       const g = dy[i] as number;
       if (du) du[i] = (du[i] as number) + g * x * sig;
-      if (dg) dg[i] = (dg[i] as number) + g * (up.data[i] as number) * sig * (1 + x * (1 - sig));
+      if (dg) dg[i] = (dg[i] as number) + g * (ud[i] as number) * sig * (1 + x * (1 - sig));
     }
   });
 }
@@ -267,7 +287,11 @@ export function swiglu(ctx: OpContext, gate: Tensor, up: Tensor): Tensor {
 export function add(ctx: OpContext, a: Tensor, b: Tensor): Tensor {
   if (a.size !== b.size) throw new RangeError('add: shapes differ');
   const { out, record } = output(ctx, [...a.shape], [a, b]);
-  for (let i = 0; i < a.size; i++) out.data[i] = (a.data[i] as number) + (b.data[i] as number);
+  const n = a.size;
+  const ad = a.data;
+  const bd = b.data;
+  const od = out.data;
+  for (let i = 0; i < n; i++) od[i] = (ad[i] as number) + (bd[i] as number);
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
     const dy = out.grad;
@@ -275,7 +299,7 @@ export function add(ctx: OpContext, a: Tensor, b: Tensor): Tensor {
     for (const t of [a, b]) {
       if (!tracks(t)) continue;
       const d = t.gradBuffer();
-      for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) + (dy[i] as number);
+      for (let i = 0; i < n; i++) d[i] = (d[i] as number) + (dy[i] as number);
     }
   });
 }
@@ -283,12 +307,16 @@ export function add(ctx: OpContext, a: Tensor, b: Tensor): Tensor {
 /** Targets equal to IGNORE_INDEX do not count (padding, prompt tokens): torch's convention. */
 export const IGNORE_INDEX = -100;
 
-/** Mean cross-entropy of logits [R,V] against target ids, over the rows whose target is not ignored. */
+/**
+ * Mean cross-entropy of logits [R,V] against target ids, over the rows whose target is not ignored. The
+ * softmax of each counted row is kept (arena memory) so the backward pass needs no second exp.
+ */
 export function crossEntropy(ctx: OpContext, logits: Tensor, targets: Int32Array): Tensor {
   const [R, V] = rowsCols(logits, 'cross-entropy logits');
   if (targets.length !== R) throw new RangeError(`cross-entropy: ${targets.length} targets for ${R} rows`);
   const { out, record } = output(ctx, [1], [logits]);
-  const logsumexp = new Float64Array(R);
+  const ld = logits.data;
+  const probs = record ? scratch(ctx, R * V) : undefined;
   let total = 0;
   let count = 0;
   for (let r = 0; r < R; r++) {
@@ -296,28 +324,33 @@ export function crossEntropy(ctx: OpContext, logits: Tensor, targets: Int32Array
     if (target === IGNORE_INDEX) continue;
     if (target < 0 || target >= V)
       throw new RangeError(`target id ${target} is outside the vocabulary (size ${V})`);
+    const base = r * V;
     let max = -Infinity;
-    for (let c = 0; c < V; c++) max = Math.max(max, logits.data[r * V + c] as number);
+    for (let c = 0; c < V; c++) max = Math.max(max, ld[base + c] as number);
     let sum = 0;
-    for (let c = 0; c < V; c++) sum += Math.exp((logits.data[r * V + c] as number) - max);
-    const lse = max + Math.log(sum);
-    logsumexp[r] = lse;
-    total += lse - (logits.data[r * V + target] as number);
+    for (let c = 0; c < V; c++) {
+      const e = Math.exp((ld[base + c] as number) - max);
+      if (probs) probs[base + c] = e;
+      sum += e;
+    }
+    if (probs) {
+      const inv = 1 / sum;
+      for (let c = 0; c < V; c++) probs[base + c] = (probs[base + c] as number) * inv;
+    }
+    total += max + Math.log(sum) - (ld[base + target] as number);
     count++;
   }
   out.data[0] = count > 0 ? total / count : 0;
-  if (!record || count === 0) return out;
+  if (!record || count === 0 || !probs) return out;
   return (ctx.tape as Tape).record(out, () => {
     const g = (out.grad?.[0] ?? 0) / count;
     const dl = logits.gradBuffer();
     for (let r = 0; r < R; r++) {
       const target = targets[r] as number;
       if (target === IGNORE_INDEX) continue;
-      const lse = logsumexp[r] as number;
-      for (let c = 0; c < V; c++) {
-        const p = Math.exp((logits.data[r * V + c] as number) - lse);
-        dl[r * V + c] = (dl[r * V + c] as number) + g * (p - (c === target ? 1 : 0));
-      }
+      const base = r * V;
+      for (let c = 0; c < V; c++) dl[base + c] = (dl[base + c] as number) + g * (probs[base + c] as number);
+      dl[base + target] = (dl[base + target] as number) - g;
     }
   });
 }

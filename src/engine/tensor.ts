@@ -1,3 +1,5 @@
+import type { Arena } from './arena.js';
+
 /**
  * The engine's tensor: a flat Float32Array in row-major order with a shape, an optional gradient of the
  * same size, and (when produced by an op while recording) the closure that pushes its gradient back to
@@ -6,6 +8,8 @@
  */
 export class Tensor {
   grad: Float32Array | undefined;
+  /** Where this activation's gradient buffer comes from (an op output during training); parameters have none. */
+  arena: Arena | undefined;
   /** Set by ops while a Tape is recording: accumulates this tensor's gradient into its inputs' grads. */
   backwardFn: (() => void) | undefined;
 
@@ -30,7 +34,7 @@ export class Tensor {
 
   /** The gradient buffer, created on first use. */
   gradBuffer(): Float32Array {
-    this.grad ??= new Float32Array(this.data.length);
+    this.grad ??= this.arena ? this.arena.take(this.data.length) : new Float32Array(this.data.length);
     return this.grad;
   }
 
