@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadHfCheckpoint } from '../../src/engine/io/index.js';
 import { tsKernels } from '../../src/engine/kernels/index.js';
+import { generate } from '../../src/engine/generate.js';
 import { LlamaModel, shapeFromConfig } from '../../src/engine/llama.js';
 import { Tape } from '../../src/engine/tensor.js';
 
@@ -98,5 +99,30 @@ describe.skipIf(!sharedAvailable)('third-party checkpoint: stas/tiny-random-llam
       }
       expect(ids.slice(c.input_ids.length)).toEqual(c.greedy_continuation);
     }
+  });
+});
+
+describe('generation with a KV cache', () => {
+  it('greedy continuation equals recomputing the whole prefix, and sampling is seeded', async () => {
+    const checkpoint = await loadHfCheckpoint(path.join(FIXTURES, 'llama-gqa-untied'));
+    const model = new LlamaModel(shapeFromConfig(checkpoint.config), checkpoint.tensors);
+    const V = checkpoint.config.vocabSize;
+    const prompt = [3, 17, 42, 5];
+    const cached = generate(model, tsKernels, prompt, { maxNewTokens: 8 });
+    const ids = [...prompt];
+    for (let n = 0; n < 8; n++) {
+      const out = model.forward({ kernels: tsKernels }, Int32Array.from(ids), 1, ids.length).data;
+      const row = out.subarray((ids.length - 1) * V);
+      let best = 0;
+      for (let v = 1; v < V; v++) if (row[v]! > row[best]!) best = v;
+      ids.push(best);
+    }
+    expect(cached).toEqual(ids.slice(prompt.length));
+    const a = generate(model, tsKernels, prompt, { maxNewTokens: 8, temperature: 1, seed: 5 });
+    expect(generate(model, tsKernels, prompt, { maxNewTokens: 8, temperature: 1, seed: 5 })).toEqual(a);
+    expect(generate(model, tsKernels, prompt, { maxNewTokens: 8, temperature: 1, seed: 6 })).not.toEqual(a);
+    expect(generate(model, tsKernels, prompt, { maxNewTokens: 8, stopIds: [cached[2]!] })).toEqual(
+      cached.slice(0, 2),
+    );
   });
 });
