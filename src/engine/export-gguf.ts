@@ -16,7 +16,14 @@
  * - 1-D tensors (norms, biases, rope_freqs) are always F32. With `q8_0`, matrices whose rows are not a multiple
  *   of 32 values are written as F16 (llama.cpp cannot store them as Q8_0).
  */
-import { GgmlType, GgufValueType, Q8_0_BLOCK, writeGguf, type GgufKv, type GgufTensorInput } from './io/gguf.js';
+import {
+  GgmlType,
+  GgufValueType,
+  Q8_0_BLOCK,
+  writeGguf,
+  type GgufKv,
+  type GgufTensorInput,
+} from './io/gguf.js';
 import { llamaParameterShapes, type LlamaShape } from './llama.js';
 import { inverseFrequencies } from './rope-tables.js';
 
@@ -106,7 +113,12 @@ export function rotateHalfToInterleaved(headDim: number): Int32Array {
 }
 
 /** Permutes the rows of a [heads*headDim, cols] row-major matrix (cols = 1 for a bias) head by head. */
-export function permuteRopeRows(data: Float32Array, heads: number, headDim: number, cols: number): Float32Array {
+export function permuteRopeRows(
+  data: Float32Array,
+  heads: number,
+  headDim: number,
+  cols: number,
+): Float32Array {
   if (data.length !== heads * headDim * cols) {
     throw new Error(`cannot permute ${data.length} values as ${heads} heads x ${headDim} rows x ${cols}`);
   }
@@ -199,11 +211,13 @@ function tokenizerMetadata(tok: GgufTokenizer, vocabSize: number): GgufKv[] {
     { key: 'tokenizer.ggml.tokens', type: ARRAY, itemType: STRING, value: tokens },
     { key: 'tokenizer.ggml.token_type', type: ARRAY, itemType: I32, value: types },
   );
-  if (tok.kind === 'spm') kvs.push({ key: 'tokenizer.ggml.scores', type: ARRAY, itemType: F32, value: scores });
+  if (tok.kind === 'spm')
+    kvs.push({ key: 'tokenizer.ggml.scores', type: ARRAY, itemType: F32, value: scores });
   else kvs.push({ key: 'tokenizer.ggml.merges', type: ARRAY, itemType: STRING, value: [...tok.merges] });
   for (const [name, id] of ids) {
     if (id === undefined) continue;
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`tokenizer: bad ${name} id ${id}`);
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+      throw new Error(`tokenizer: bad ${name} id ${id}`);
     kvs.push({ key: `tokenizer.ggml.${name}_token_id`, type: U32, value: id });
   }
   kvs.push(
@@ -279,7 +293,9 @@ export function buildGgufExport(
     const param = model.params.get(name);
     if (!param) throw new Error(`missing parameter ${name}`);
     if (param.shape.length !== shape.length || param.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`parameter ${name} has shape [${param.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      throw new Error(
+        `parameter ${name} has shape [${param.shape.join(', ')}], expected [${shape.join(', ')}]`,
+      );
     }
     const heads = /\.q_proj\./.test(name) ? s.numHeads : /\.k_proj\./.test(name) ? s.numKvHeads : 0;
     const cols = shape.length === 2 ? (shape[1] as number) : 1;
@@ -293,7 +309,12 @@ export function buildGgufExport(
     });
   }
   if (scaling?.type === 'llama3') {
-    tensors.push({ name: 'rope_freqs.weight', ne: [s.headDim / 2], type: GgmlType.F32, data: llama3RopeFactors(s) });
+    tensors.push({
+      name: 'rope_freqs.weight',
+      ne: [s.headDim / 2],
+      type: GgmlType.F32,
+      data: llama3RopeFactors(s),
+    });
   }
   return { kvs, tensors };
 }
@@ -327,7 +348,8 @@ export function gpt2TokenizerFromHf(
     throw new Error(`tokenizer.json model is ${json.model.type}, not BPE`);
   }
   const byId = new Map<number, { text: string; type: number }>();
-  for (const [text, id] of Object.entries(json.model.vocab)) byId.set(id, { text, type: GgufTokenType.NORMAL });
+  for (const [text, id] of Object.entries(json.model.vocab))
+    byId.set(id, { text, type: GgufTokenType.NORMAL });
   for (const t of json.added_tokens ?? []) {
     byId.set(t.id, { text: t.content, type: t.special ? GgufTokenType.CONTROL : GgufTokenType.USER_DEFINED });
   }

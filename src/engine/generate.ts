@@ -1,5 +1,5 @@
 import type { Kernels } from './kernels/types.js';
-import type { LlamaModel } from './llama.js';
+import { LlamaModel } from './llama.js';
 import { linear, rmsnorm, rope, swiglu, add, embedding, type OpContext } from './ops.js';
 import { Rng } from './rng.js';
 import { ropeTables } from './rope-tables.js';
@@ -20,12 +20,14 @@ export interface GenerateOptions {
  * RoPE, values), then each new token costs one row through every layer and attention over the cache.
  */
 export function generate(
-  model: LlamaModel,
+  trained: LlamaModel,
   kernels: Kernels,
   prompt: ArrayLike<number>,
   options: GenerateOptions,
 ): number[] {
   if (prompt.length === 0) throw new RangeError('generate needs at least one prompt token');
+  // Adapters are folded into the weights first: one matrix per projection at decode time.
+  const model = trained.lora ? new LlamaModel(trained.shape, trained.mergedWeights()) : trained;
   const s = model.shape;
   const total = prompt.length + options.maxNewTokens;
   const { cos, sin } = ropeTables(s, total);

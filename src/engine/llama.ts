@@ -4,13 +4,16 @@ import {
   add,
   attention,
   crossEntropy,
+  dropout,
   embedding,
   linear,
   rmsnorm,
   rope,
+  scale,
   swiglu,
   type OpContext,
 } from './ops.js';
+import { Rng } from './rng.js';
 import { ropeTables, type RopeScaling } from './rope-tables.js';
 import type { LlamaConfig } from './io/hf-config.js';
 import { Tape, Tensor } from './tensor.js';
@@ -35,6 +38,18 @@ export interface LlamaShape {
   /** gate/up/down with biases (Llama `mlp_bias`). */
   mlpBias?: boolean;
 }
+
+/** Low-rank adapters (LoRA) on some projections: W·x + (alpha/rank)·B·A·dropout(x), only A and B train. */
+export interface LoraSettings {
+  rank: number;
+  alpha: number;
+  dropout: number;
+  /** Projection names, e.g. ['q_proj', 'k_proj', 'v_proj', 'o_proj'] (the default). */
+  targets: string[];
+  seed?: number;
+}
+
+export const DEFAULT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
 
 /** The decoder shape of a parsed Hugging Face config. */
 export function shapeFromConfig(config: LlamaConfig): LlamaShape {
@@ -98,11 +113,24 @@ export class LlamaModel {
   private tables: { positions: number; cos: Float32Array; sin: Float32Array } | undefined;
   private readonly arena = new Arena();
 
+  readonly lora: LoraSettings | undefined;
+  private readonly loraRng: Rng;
+
+  /**
+   * With `lora`, the base weights are frozen and an A (N(0, 1/rank)) and B (zeros) pair is added per
+   * target projection, named like PEFT's (`...q_proj.lora_A.weight`); `adapters` may supply them.
+   */
   constructor(
     readonly shape: LlamaShape,
     tensors: Map<string, { shape: readonly number[]; data: Float32Array }>,
+    options: {
+      lora?: LoraSettings;
+      adapters?: Map<string, { shape: readonly number[]; data: Float32Array }>;
+    } = {},
   ) {
     this.params = new Map();
+    this.lora = options.lora;
+    this.loraRng = new Rng(options.lora?.seed ?? 0);
     for (const [name, expected] of llamaParameterShapes(shape)) {
       const t = tensors.get(name);
       if (!t) throw new Error(`missing parameter ${name}`);
@@ -111,8 +139,66 @@ export class LlamaModel {
           `parameter ${name} has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}]`,
         );
       }
-      this.params.set(name, new Tensor(t.data, expected, true));
+      this.params.set(name, new Tensor(t.data, expected, !options.lora));
     }
+    if (options.lora) this.addAdapters(options.lora, options.adapters);
+  }
+
+  private addAdapters(
+    lora: LoraSettings,
+    given: Map<string, { shape: readonly number[]; data: Float32Array }> | undefined,
+  ): void {
+    if (!(lora.rank > 0) || !Number.isInteger(lora.rank))
+      throw new RangeError('LoRA rank must be a positive integer');
+    const known = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+    for (const target of lora.targets) {
+      if (!known.includes(target))
+        throw new Error(`unknown LoRA target module "${target}" (known: ${known.join(', ')})`);
+    }
+    const init = new Rng(lora.seed ?? 0);
+    for (const [name, dims] of llamaParameterShapes(this.shape)) {
+      const module = /\.(\w+_proj)\.weight$/.exec(name)?.[1];
+      if (!module || !lora.targets.includes(module)) continue;
+      const [N, K] = dims as [number, number];
+      const base = name.slice(0, -'.weight'.length);
+      const a =
+        given?.get(`${base}.lora_A.weight`)?.data ??
+        Float32Array.from({ length: lora.rank * K }, () => init.normal() / Math.sqrt(lora.rank));
+      const b = given?.get(`${base}.lora_B.weight`)?.data ?? new Float32Array(N * lora.rank);
+      this.params.set(`${base}.lora_A.weight`, new Tensor(a, [lora.rank, K], true));
+      this.params.set(`${base}.lora_B.weight`, new Tensor(b, [N, lora.rank], true));
+    }
+  }
+
+  /** The LoRA tensors (PEFT names), for saving an adapter. */
+  adapterTensors(): Map<string, Tensor> {
+    return new Map([...this.params].filter(([name]) => name.includes('.lora_')));
+  }
+
+  /** Folds the adapters into the base weights (W += alpha/rank · B·A) and returns plain HF tensors. */
+  mergedWeights(): Map<string, { shape: number[]; data: Float32Array }> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, t] of this.params) {
+      if (name.includes('.lora_')) continue;
+      const data = Float32Array.from(t.data);
+      const base = name.slice(0, -'.weight'.length);
+      const a = this.params.get(`${base}.lora_A.weight`);
+      const b = this.params.get(`${base}.lora_B.weight`);
+      if (a && b && this.lora) {
+        const [N, K] = t.shape as [number, number];
+        const r = this.lora.rank;
+        const c = this.lora.alpha / r;
+        for (let n = 0; n < N; n++) {
+          for (let k = 0; k < K; k++) {
+            let sum = 0;
+            for (let j = 0; j < r; j++) sum += (b.data[n * r + j] as number) * (a.data[j * K + k] as number);
+            data[n * K + k] = (data[n * K + k] as number) + c * sum;
+          }
+        }
+      }
+      out.set(name, { shape: [...t.shape], data });
+    }
+    return out;
   }
 
   private param(name: string): Tensor {
@@ -137,13 +223,15 @@ export class LlamaModel {
     let h = embedding(ctx, ids, this.param('model.embed_tokens.weight'));
     for (let i = 0; i < s.numLayers; i++) {
       const p = `model.layers.${i}.`;
-      const proj = (input: Tensor, name: string, biased: boolean | undefined) =>
-        linear(
-          ctx,
-          input,
-          this.param(`${p}${name}.weight`),
-          biased ? this.param(`${p}${name}.bias`) : undefined,
-        );
+      const proj = (input: Tensor, name: string, biased: boolean | undefined) => {
+        const bias = biased ? this.param(`${p}${name}.bias`) : undefined;
+        const y = linear(ctx, input, this.param(`${p}${name}.weight`), bias);
+        const a = this.params.get(`${p}${name}.lora_A.weight`);
+        if (!a || !this.lora) return y;
+        const x = ctx.tape ? dropout(ctx, input, this.lora.dropout, () => this.loraRng.next()) : input;
+        const low = linear(ctx, linear(ctx, x, a), this.param(`${p}${name}.lora_B.weight`));
+        return add(ctx, y, scale(ctx, low, this.lora.alpha / this.lora.rank));
+      };
       const x = rmsnorm(ctx, h, this.param(`${p}input_layernorm.weight`), s.rmsNormEps);
       const q = rope(
         ctx,

@@ -354,3 +354,37 @@ export function crossEntropy(ctx: OpContext, logits: Tensor, targets: Int32Array
     }
   });
 }
+
+/** y = c · x. */
+export function scale(ctx: OpContext, x: Tensor, c: number): Tensor {
+  const { out, record } = output(ctx, [...x.shape], [x]);
+  const xd = x.data;
+  const od = out.data;
+  for (let i = 0; i < xd.length; i++) od[i] = (xd[i] as number) * c;
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dy = out.grad;
+    if (!dy || !tracks(x)) return;
+    const dx = x.gradBuffer();
+    for (let i = 0; i < dx.length; i++) dx[i] = (dx[i] as number) + (dy[i] as number) * c;
+  });
+}
+
+/** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
+export function dropout(ctx: OpContext, x: Tensor, p: number, random: () => number): Tensor {
+  if (p <= 0) return x;
+  const keep = new Uint8Array(x.size);
+  const { out, record } = output(ctx, [...x.shape], [x]);
+  const factor = 1 / (1 - p);
+  for (let i = 0; i < x.size; i++) {
+    keep[i] = random() >= p ? 1 : 0;
+    out.data[i] = keep[i] ? (x.data[i] as number) * factor : 0;
+  }
+  if (!record) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const dy = out.grad;
+    if (!dy || !tracks(x)) return;
+    const dx = x.gradBuffer();
+    for (let i = 0; i < dx.length; i++) if (keep[i]) dx[i] = (dx[i] as number) + (dy[i] as number) * factor;
+  });
+}

@@ -5,7 +5,8 @@ import { hfTokenizerFromJson } from './hf-tokenizer.js';
 import type { TextTokenizer } from './types.js';
 
 /** The GPT-2 pre-tokenisation regex, as used by the `ByteLevel` pre-tokenizer of HF `tokenizers`. */
-export const GPT2_SPLIT_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+export const GPT2_SPLIT_PATTERN =
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /** GPT-2's `bytes_to_unicode`: a printable character for each of the 256 byte values. */
 export function bytesToUnicode(): string[] {
@@ -137,7 +138,10 @@ function escapeRegExp(s: string): string {
 }
 
 /** Counts GPT-2 pre-tokenised words, with special tokens cut out of the text first. */
-export function countWords(texts: Iterable<string>, specialTokens: readonly string[] = []): Map<string, number> {
+export function countWords(
+  texts: Iterable<string>,
+  specialTokens: readonly string[] = [],
+): Map<string, number> {
   const counts = new Map<string, number>();
   const specialSplit =
     specialTokens.length > 0 ? new RegExp(specialTokens.map(escapeRegExp).join('|'), 'u') : undefined;
@@ -183,7 +187,9 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
   const tokenIds = new Map<string, number>();
   specialTokens.forEach((t, i) => tokenIds.set(t, i));
   const byteToId = new Int32Array(256);
-  const byteOrder = [...Array(256).keys()].sort((x, y) => byteChars[x]!.codePointAt(0)! - byteChars[y]!.codePointAt(0)!);
+  const byteOrder = [...Array(256).keys()].sort(
+    (x, y) => byteChars[x]!.codePointAt(0)! - byteChars[y]!.codePointAt(0)!,
+  );
   for (const b of byteOrder) {
     const ch = byteChars[b]!;
     byteToId[b] = tokens.length;
@@ -330,7 +336,11 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
       merges,
     },
   };
-  const tokenizer = hfTokenizerFromJson(tokenizerJson, tokenizerConfigFor(tokenizerJson), 'trained tokenizer');
+  const tokenizer = hfTokenizerFromJson(
+    tokenizerJson,
+    tokenizerConfigFor(tokenizerJson),
+    'trained tokenizer',
+  );
   return { tokenizerJson, tokenizer };
 }
 
@@ -344,13 +354,16 @@ export interface TokenizerConfigOptions {
 }
 
 /** A minimal tokenizer_config.json for a tokenizer.json: EOS/BOS tokens and the maximum length. */
-export function tokenizerConfigFor(json: object, options: TokenizerConfigOptions = {}): Record<string, unknown> {
+export function tokenizerConfigFor(
+  json: object,
+  options: TokenizerConfigOptions = {},
+): Record<string, unknown> {
   const added = (json as { added_tokens?: { content?: unknown; special?: unknown }[] }).added_tokens ?? [];
   const firstSpecial = added.find((t) => t.special === true && typeof t.content === 'string')?.content as
-    | string
-    | undefined;
+    string | undefined;
   const eosToken = options.eosToken ?? firstSpecial;
-  if (eosToken === undefined) throw new Error('tokenizer.json has no special token to use as EOS; pass eosToken');
+  if (eosToken === undefined)
+    throw new Error('tokenizer.json has no special token to use as EOS; pass eosToken');
   return {
     add_bos_token: false,
     add_eos_token: false,
