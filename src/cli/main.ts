@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { UsageError } from './args.js';
 import { studyCommand, STUDY_HELP } from './study.js';
+import { trainCommand, TRAIN_HELP } from './train.js';
 
 const HELP = `Usage: active-reading <command> [options]
 
@@ -8,18 +9,21 @@ Make a language model learn a body of documents, and measure how much it learned
 
 Commands
   study     turn a corpus into Active Reading training data (and the paper's baselines)
+  train     train a Llama-family model on that data with the TypeScript engine (CPU)
 
 Run "active-reading <command> --help" for the options of a command.
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   study: studyCommand,
+  train: trainCommand,
 };
+const HELPS: Record<string, string> = { study: STUDY_HELP, train: TRAIN_HELP };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(rest[0] === 'study' ? STUDY_HELP : HELP);
+    process.stdout.write(HELPS[rest[0] ?? ''] ?? HELP);
     return 0;
   }
   if (command === '--version' || command === '-v') {

@@ -274,6 +274,16 @@ export class LlamaModel {
     return crossEntropy(ctx, this.forward(ctx, ids, batch, seqLen), targets);
   }
 
+  /** Loss and gradients for a batch whose next-token targets are given (-100 = not trained on). */
+  lossAndGradTargets(kernels: Kernels, ids: Int32Array, targets: Int32Array, batch: number, seqLen: number): number {
+    this.arena.reset();
+    const tape = new Tape();
+    const ctx = { kernels, tape, arena: this.arena };
+    const loss = crossEntropy(ctx, this.forward(ctx, ids, batch, seqLen), targets);
+    tape.backward(loss);
+    return loss.data[0] as number;
+  }
+
   /**
    * Loss and gradients (accumulated into each parameter's grad) for one batch. Activations live in the
    * model's arena, reused from step to step.

@@ -1,0 +1,199 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, promises as fs, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TRAIN_HELP } from '../../src/cli/train.js';
+import { readGgufHeader } from '../../src/engine/io/gguf.js';
+import { loadHfCheckpoint } from '../../src/engine/io/index.js';
+
+const CLI = path.resolve('dist/cli/main.js');
+let dir: string;
+let data: string;
+let config: string;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ACTIVE_READING_KERNELS: '' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'ar-train-'));
+  data = path.join(dir, 'data.jsonl');
+  const lines = Array.from({ length: 120 }, (_, i) =>
+    JSON.stringify({ text: `Person ${i} was born in City ${i % 17} and studied at University ${i % 11}.` }),
+  );
+  writeFileSync(data, `${lines.join('\n')}\n`);
+  config = path.join(dir, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      vocab_size: 300,
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      max_position_embeddings: 64,
+      rms_norm_eps: 1e-5,
+      tie_word_embeddings: true,
+    }),
+  );
+});
+
+async function losses(out: string): Promise<Array<[number, number]>> {
+  const latest = (await fs.readFile(path.join(out, 'checkpoints', 'latest'), 'utf8')).trim();
+  const state = JSON.parse(
+    await fs.readFile(path.join(out, 'checkpoints', latest, 'trainer_state.json'), 'utf8'),
+  );
+  return state.losses as Array<[number, number]>;
+}
+
+describe('train', () => {
+  it('--help documents every flag', () => {
+    const { code, stdout } = cli(['train', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(TRAIN_HELP);
+    const source = spawnSync('grep', ['-o', "^  '\\?[a-z-]*'\\?: { type", 'src/cli/train.ts'], {
+      encoding: 'utf8',
+    }).stdout;
+    for (const flag of source
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/[':{ ]|type/g, ''))) {
+      expect(stdout).toContain(`--${flag}`);
+    }
+  });
+
+  it('trains from scratch: loss falls, the result is a HF directory and a GGUF', async () => {
+    const out = path.join(dir, 'scratch');
+    const { code, stdout, stderr } = cli([
+      'train',
+      '--data',
+      data,
+      '--from-scratch',
+      config,
+      '--out',
+      out,
+      '--steps',
+      '80',
+      '--seq-len',
+      '32',
+      '--batch-tokens',
+      '256',
+      '--lr',
+      '3e-3',
+      '--export-gguf',
+      'q8_0',
+    ]);
+    expect(stderr).toMatch(/kernels: (native|ts)/);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^done: .* \(80 steps, loss \d/);
+    const history = await losses(out);
+    expect(history).toHaveLength(80);
+    expect(history.at(-1)![1]).toBeLessThan(history[0]![1] * 0.6);
+    const checkpoint = await loadHfCheckpoint(out);
+    expect(checkpoint.config.vocabSize).toBe(300);
+    expect(checkpoint.tokenizerFile).toBe(path.join(out, 'tokenizer.json'));
+    const gguf = await readGgufHeader(path.join(out, 'model-q8_0.gguf'));
+    expect(gguf.metadata.get('general.architecture')).toBe('llama');
+  });
+
+  it('resumes after kill -9 from the newest checkpoint and ends where an uninterrupted run ends', async () => {
+    const args = (out: string) => [
+      CLI,
+      'train',
+      '--data',
+      data,
+      '--from-scratch',
+      config,
+      '--out',
+      out,
+      '--steps',
+      '400',
+      '--seq-len',
+      '32',
+      '--batch-tokens',
+      '256',
+      '--lr',
+      '1e-3',
+      '--checkpoint-every',
+      '20',
+      '--kernels',
+      'ts',
+      '--seed',
+      '3',
+    ];
+    const clean = path.join(dir, 'clean');
+    spawnSync(process.execPath, args(clean), { encoding: 'utf8' });
+    const killed = path.join(dir, 'killed');
+    const child = spawn(process.execPath, args(killed), { stdio: 'ignore' });
+    const latest = path.join(killed, 'checkpoints', 'latest');
+    for (const deadline = Date.now() + 30_000; !existsSync(latest);) {
+      if (Date.now() > deadline) throw new Error('no checkpoint appeared');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const resumed = spawnSync(process.execPath, args(killed), { encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from checkpoints\/step-\d+ \(step \d+ of 400\)/);
+    const a = await losses(clean);
+    const b = await losses(killed);
+    expect(b).toHaveLength(400);
+    expect(Math.abs(a.at(-1)![1] - b.at(-1)![1])).toBeLessThan(1e-4);
+  }, 120_000);
+
+  it('bad input stops with one clear message', async () => {
+    expect(cli(['train', '--data', data, '--out', path.join(dir, 'x')]).stderr).toMatch(
+      /exactly one of --model/,
+    );
+    expect(
+      cli([
+        'train',
+        '--data',
+        path.join(dir, 'nope.jsonl'),
+        '--from-scratch',
+        config,
+        '--out',
+        path.join(dir, 'y'),
+      ]).stderr,
+    ).toMatch(/nope\.jsonl/);
+    const gpt2 = path.join(dir, 'gpt2.json');
+    writeFileSync(gpt2, JSON.stringify({ architectures: ['GPT2LMHeadModel'], vocab_size: 10 }));
+    expect(
+      cli(['train', '--data', data, '--from-scratch', gpt2, '--out', path.join(dir, 'z')]).stderr,
+    ).toMatch(/unsupported architecture GPT2LMHeadModel/);
+    // A learning rate that blows up: the loss turns NaN, training stops, earlier checkpoints stay.
+    const out = path.join(dir, 'nan');
+    const r = cli([
+      'train',
+      '--data',
+      data,
+      '--from-scratch',
+      config,
+      '--out',
+      out,
+      '--steps',
+      '50',
+      '--seq-len',
+      '32',
+      '--batch-tokens',
+      '256',
+      '--lr',
+      '1e9',
+      '--warmup',
+      '0',
+      '--checkpoint-every',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the loss became (NaN|Infinity) at step \d+: lower --lr/);
+  });
+});
