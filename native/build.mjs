@@ -96,6 +96,9 @@ try {
     mkdirSync(dirname(out), { recursive: true });
     const r = run(cc, [
       '-O3',
+      '-march=native',
+      '-fno-math-errno',
+      '-pthread',
       '-std=c11',
       '-shared',
       '-fPIC',

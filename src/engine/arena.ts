@@ -15,6 +15,13 @@ export class Arena {
     return out;
   }
 
+  /** Like `take` without the zeroing: only for buffers the caller overwrites completely before reading. */
+  takeUninitialized(size: number): Float32Array {
+    const out = this.free.get(size)?.pop() ?? new Float32Array(size);
+    this.used.push(out);
+    return out;
+  }
+
   /** Everything taken since the last reset becomes reusable. */
   reset(): void {
     for (const buffer of this.used) {

@@ -275,7 +275,13 @@ export class LlamaModel {
   }
 
   /** Loss and gradients for a batch whose next-token targets are given (-100 = not trained on). */
-  lossAndGradTargets(kernels: Kernels, ids: Int32Array, targets: Int32Array, batch: number, seqLen: number): number {
+  lossAndGradTargets(
+    kernels: Kernels,
+    ids: Int32Array,
+    targets: Int32Array,
+    batch: number,
+    seqLen: number,
+  ): number {
     this.arena.reset();
     const tape = new Tape();
     const ctx = { kernels, tape, arena: this.arena };

@@ -1,4 +1,5 @@
-import type { Kernels } from './kernels/types.js';
+import { tsElementwise } from './kernels/ts-kernels.js';
+import type { ElementwiseKernels, Kernels } from './kernels/types.js';
 import type { Arena } from './arena.js';
 import { Tensor, type Tape } from './tensor.js';
 
@@ -14,6 +15,11 @@ export interface OpContext {
   arena?: Arena;
 }
 
+/** The element-wise kernels of `kernels`, or the TypeScript ones when it has none (e.g. a test double). */
+function ew(kernels: Kernels): ElementwiseKernels {
+  return kernels.swigluForward ? (kernels as ElementwiseKernels) : tsElementwise;
+}
+
 /** Whether a gradient has to flow into `t` (a parameter, or something computed from one). */
 function tracks(t: Tensor): boolean {
   return t.requiresGrad || t.backwardFn !== undefined;
@@ -21,8 +27,9 @@ function tracks(t: Tensor): boolean {
 
 function output(ctx: OpContext, shape: number[], inputs: Tensor[]): { out: Tensor; record: boolean } {
   const record = ctx.tape !== undefined && inputs.some(tracks);
+  // Every op writes all of its output, so the buffer need not be zeroed.
   const out = new Tensor(
-    scratch(
+    overwritten(
       ctx,
       shape.reduce((a, b) => a * b, 1),
     ),
@@ -35,6 +42,18 @@ function output(ctx: OpContext, shape: number[], inputs: Tensor[]): { out: Tenso
 /** A zeroed work buffer from the arena when there is one. */
 function scratch(ctx: OpContext, size: number): Float32Array {
   return ctx.arena ? ctx.arena.take(size) : new Float32Array(size);
+}
+
+/** An arena that can also hand out buffers without zeroing them (contents unspecified). */
+type UninitializedArena = Arena & { takeUninitialized?: (size: number) => Float32Array };
+
+/**
+ * A work buffer the caller overwrites completely before reading: not zeroed when the arena offers
+ * `takeUninitialized`, else the same as `scratch`.
+ */
+function overwritten(ctx: OpContext, size: number): Float32Array {
+  const arena = ctx.arena as UninitializedArena | undefined;
+  return arena?.takeUninitialized ? arena.takeUninitialized(size) : scratch(ctx, size);
 }
 
 function rowsCols(t: Tensor, name: string): [number, number] {
@@ -95,37 +114,14 @@ export function rmsnorm(ctx: OpContext, x: Tensor, g: Tensor, eps: number): Tens
   if (g.size !== H) throw new RangeError(`rmsnorm: weight has ${g.size} values, rows have ${H}`);
   const { out, record } = output(ctx, [R, H], [x, g]);
   const rstd = new Float32Array(R);
-  for (let r = 0; r < R; r++) {
-    let ss = 0;
-    for (let h = 0; h < H; h++) ss += (x.data[r * H + h] as number) ** 2;
-    const s = 1 / Math.sqrt(ss / H + eps);
-    rstd[r] = s;
-    for (let h = 0; h < H; h++)
-      out.data[r * H + h] = (x.data[r * H + h] as number) * s * (g.data[h] as number);
-  }
+  ew(ctx.kernels).rmsnormForward(x.data, g.data, out.data, rstd, R, H, eps);
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
     const dy = out.grad;
     if (!dy) return;
-    const dx = tracks(x) ? x.gradBuffer() : undefined;
-    const dg = tracks(g) ? g.gradBuffer() : undefined;
-    for (let r = 0; r < R; r++) {
-      const s = rstd[r] as number;
-      let dot = 0; // Σ dxhat · xhat
-      for (let h = 0; h < H; h++) {
-        const xhat = (x.data[r * H + h] as number) * s;
-        const dxhat = (dy[r * H + h] as number) * (g.data[h] as number);
-        dot += dxhat * xhat;
-        if (dg) dg[h] = (dg[h] as number) + (dy[r * H + h] as number) * xhat;
-      }
-      if (!dx) continue;
-      const mean = dot / H;
-      for (let h = 0; h < H; h++) {
-        const xhat = (x.data[r * H + h] as number) * s;
-        const dxhat = (dy[r * H + h] as number) * (g.data[h] as number);
-        dx[r * H + h] = (dx[r * H + h] as number) + s * (dxhat - xhat * mean);
-      }
-    }
+    const dx = tracks(x) ? x.gradBuffer() : null;
+    const dg = tracks(g) ? g.gradBuffer() : null;
+    if (dx || dg) ew(ctx.kernels).rmsnormBackward(x.data, g.data, rstd, dy, dx, dg, R, H);
   });
 }
 
@@ -144,31 +140,10 @@ export function rope(
 ): Tensor {
   const [R, C] = rowsCols(x, 'rope input');
   if (C !== heads * headDim) throw new RangeError(`rope: ${C} features is not ${heads} heads × ${headDim}`);
-  const half = headDim / 2;
   const { out, record } = output(ctx, [R, C], [x]);
-  const rotate = (src: Float32Array, dst: Float32Array, direction: 1 | -1, accumulate: boolean) => {
-    for (let r = 0; r < R; r++) {
-      const p = (r % seqLen) * half;
-      for (let h = 0; h < heads; h++) {
-        const base = r * C + h * headDim;
-        for (let i = 0; i < half; i++) {
-          const c = cos[p + i] as number;
-          const s = (sin[p + i] as number) * direction;
-          const a = src[base + i] as number;
-          const b = src[base + i + half] as number;
-          const ya = a * c - b * s;
-          const yb = b * c + a * s;
-          if (accumulate) {
-            dst[base + i] = (dst[base + i] as number) + ya;
-            dst[base + i + half] = (dst[base + i + half] as number) + yb;
-          } else {
-            dst[base + i] = ya;
-            dst[base + i + half] = yb;
-          }
-        }
-      }
-    }
-  };
+  const k = ew(ctx.kernels);
+  const rotate = (src: Float32Array, dst: Float32Array, direction: 1 | -1, accumulate: boolean) =>
+    k.rope(src, dst, R, heads, headDim, seqLen, cos, sin, direction, accumulate);
   rotate(x.data, out.data, 1, false);
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
@@ -180,8 +155,9 @@ export function rope(
 /**
  * Causal softmax attention with grouped-query heads: q is [B*T, heads*hd], k and v are [B*T, kvHeads*hd];
  * query head h reads kv head floor(h / (heads / kvHeads)). Per (sequence, head) the scores and the
- * weighted sum are two GEMMs on strided views (so they run in BLAS natively); the probabilities are kept
- * for the backward pass.
+ * weighted sum are GEMMs on strided views, issued as one batch per product (`gemmBatch`: the native
+ * kernels spread the heads over their threads); the softmax runs over all heads in one kernel call. The
+ * probabilities are kept for the backward pass.
  */
 export function attention(
   ctx: OpContext,
@@ -196,33 +172,25 @@ export function attention(
   const QC = H * D;
   const KC = KH * D;
   const scale = 1 / Math.sqrt(D);
-  const gemm = ctx.kernels.sgemm.bind(ctx.kernels);
   const { out, record } = output(ctx, [B * T, QC], [q, k, v]);
-  const probs = scratch(ctx, B * H * T * T);
-  const view = (t: Float32Array, b: number, cols: number, head: number) =>
-    t.subarray(b * T * cols + head * D);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const kh = Math.floor(h / group);
-      const P = probs.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
-      gemm(false, true, T, T, D, scale, view(q.data, b, QC, h), QC, view(k.data, b, KC, kh), KC, 0, P, T);
-      for (let t = 0; t < T; t++) {
-        const row = t * T;
-        let max = -Infinity;
-        for (let s = 0; s <= t; s++) max = Math.max(max, P[row + s] as number);
-        let sum = 0;
-        for (let s = 0; s <= t; s++) {
-          const e = Math.exp((P[row + s] as number) - max);
-          P[row + s] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
-        for (let s = 0; s <= t; s++) P[row + s] = (P[row + s] as number) * inv;
-        P.fill(0, row + t + 1, row + T); // causal mask
-      }
-      gemm(false, false, T, D, T, 1, P, T, view(v.data, b, KC, kh), KC, 0, view(out.data, b, QC, h), QC);
+  // One entry per (sequence, head), b-major, so the heads sharing a kv head are adjacent (sgemmBatch).
+  const n = B * H;
+  const offQ = new Int32Array(n);
+  const offKV = new Int32Array(n);
+  const offP = new Int32Array(n);
+  for (let b = 0, i = 0; b < B; b++) {
+    for (let h = 0; h < H; h++, i++) {
+      offQ[i] = b * T * QC + h * D;
+      offKV[i] = b * T * KC + Math.floor(h / group) * D;
+      offP[i] = i * T * T;
     }
   }
+  const kernels = ctx.kernels;
+  const probs = overwritten(ctx, n * T * T); // every block: GEMM with beta 0, then the masked softmax
+  // S = scale · Q Kᵀ per head, the causal softmax in place, then O = P V.
+  gemmBatch(kernels, false, true, T, T, D, scale, q.data, QC, offQ, k.data, KC, offKV, 0, probs, T, offP);
+  ew(kernels).causalSoftmax(probs, n, T);
+  gemmBatch(kernels, false, false, T, D, T, 1, probs, T, offP, v.data, KC, offKV, 0, out.data, QC, offQ);
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
     const dout = out.grad;
@@ -230,56 +198,72 @@ export function attention(
     const dq = tracks(q) ? q.gradBuffer() : undefined;
     const dk = tracks(k) ? k.gradBuffer() : undefined;
     const dv = tracks(v) ? v.gradBuffer() : undefined;
-    const dS = scratch(ctx, T * T);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        const kh = Math.floor(h / group);
-        const P = probs.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
-        const dO = view(dout, b, QC, h);
-        if (dv) gemm(true, false, T, D, T, 1, P, T, dO, QC, 1, view(dv, b, KC, kh), KC);
-        if (!dq && !dk) continue;
-        // dP = dO · Vᵀ, then the softmax backward: dS = P ⊙ (dP − Σ P ⊙ dP) · scale.
-        gemm(false, true, T, T, D, 1, dO, QC, view(v.data, b, KC, kh), KC, 0, dS, T);
-        for (let t = 0; t < T; t++) {
-          const row = t * T;
-          let weighted = 0;
-          for (let s = 0; s <= t; s++) weighted += (P[row + s] as number) * (dS[row + s] as number);
-          for (let s = 0; s <= t; s++)
-            dS[row + s] = (P[row + s] as number) * ((dS[row + s] as number) - weighted) * scale;
-          dS.fill(0, row + t + 1, row + T);
-        }
-        if (dq) gemm(false, false, T, D, T, 1, dS, T, view(k.data, b, KC, kh), KC, 1, view(dq, b, QC, h), QC);
-        if (dk) gemm(true, false, T, D, T, 1, dS, T, view(q.data, b, QC, h), QC, 1, view(dk, b, KC, kh), KC);
-      }
-    }
+    if (dv) gemmBatch(kernels, true, false, T, D, T, 1, probs, T, offP, dout, QC, offQ, 1, dv, KC, offKV);
+    if (!dq && !dk) return;
+    // dP = dO · Vᵀ, then the softmax backward in place: dS = P ⊙ (dP − Σ P ⊙ dP) · scale.
+    const dS = overwritten(ctx, n * T * T);
+    gemmBatch(kernels, false, true, T, T, D, 1, dout, QC, offQ, v.data, KC, offKV, 0, dS, T, offP);
+    ew(kernels).causalSoftmaxBackward(probs, dS, n, T, scale);
+    if (dq) gemmBatch(kernels, false, false, T, D, T, 1, dS, T, offP, k.data, KC, offKV, 1, dq, QC, offQ);
+    if (dk) gemmBatch(kernels, true, false, T, D, T, 1, dS, T, offP, q.data, QC, offQ, 1, dk, KC, offKV);
   });
+}
+
+/** kernels.sgemmBatch when there is one, else one sgemm per entry on subarray views. */
+function gemmBatch(
+  kernels: Kernels,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  offA: Int32Array,
+  B: Float32Array,
+  ldb: number,
+  offB: Int32Array,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
+  offC: Int32Array,
+): void {
+  if (kernels.sgemmBatch && M > 0 && N > 0 && K > 0 && alpha !== 0) {
+    kernels.sgemmBatch(transA, transB, M, N, K, alpha, A, lda, offA, B, ldb, offB, beta, C, ldc, offC);
+    return;
+  }
+  for (let i = 0; i < offA.length; i++) {
+    kernels.sgemm(
+      transA,
+      transB,
+      M,
+      N,
+      K,
+      alpha,
+      A.subarray(offA[i] as number),
+      lda,
+      B.subarray(offB[i] as number),
+      ldb,
+      beta,
+      C.subarray(offC[i] as number),
+      ldc,
+    );
+  }
 }
 
 /** y = silu(gate) · up (the SwiGLU of Llama's MLP). Hot loops read typed arrays through locals. */
 export function swiglu(ctx: OpContext, gate: Tensor, up: Tensor): Tensor {
   if (gate.size !== up.size) throw new RangeError('swiglu: gate and up differ in size');
   const { out, record } = output(ctx, [...gate.shape], [gate, up]);
-  const n = gate.size;
-  const gd = gate.data;
-  const ud = up.data;
-  const od = out.data;
-  for (let i = 0; i < n; i++) {
-    const x = gd[i] as number;
-    od[i] = (x / (1 + Math.exp(-x))) * (ud[i] as number);
-  }
+  ew(ctx.kernels).swigluForward(gate.data, up.data, out.data);
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
     const dy = out.grad;
     if (!dy) return;
-    const dg = tracks(gate) ? gate.gradBuffer() : undefined;
-    const du = tracks(up) ? up.gradBuffer() : undefined;
-    for (let i = 0; i < n; i++) {
-      const x = gd[i] as number;
-      const sig = 1 / (1 + Math.exp(-x));
-      const g = dy[i] as number;
-      if (du) du[i] = (du[i] as number) + g * x * sig;
-      if (dg) dg[i] = (dg[i] as number) + g * (ud[i] as number) * sig * (1 + x * (1 - sig));
-    }
+    const dg = tracks(gate) ? gate.gradBuffer() : null;
+    const du = tracks(up) ? up.gradBuffer() : null;
+    if (dg || du) ew(ctx.kernels).swigluBackward(gate.data, up.data, dy, dg, du);
   });
 }
 
@@ -287,20 +271,12 @@ export function swiglu(ctx: OpContext, gate: Tensor, up: Tensor): Tensor {
 export function add(ctx: OpContext, a: Tensor, b: Tensor): Tensor {
   if (a.size !== b.size) throw new RangeError('add: shapes differ');
   const { out, record } = output(ctx, [...a.shape], [a, b]);
-  const n = a.size;
-  const ad = a.data;
-  const bd = b.data;
-  const od = out.data;
-  for (let i = 0; i < n; i++) od[i] = (ad[i] as number) + (bd[i] as number);
+  ew(ctx.kernels).add(a.data, b.data, out.data);
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
     const dy = out.grad;
     if (!dy) return;
-    for (const t of [a, b]) {
-      if (!tracks(t)) continue;
-      const d = t.gradBuffer();
-      for (let i = 0; i < n; i++) d[i] = (d[i] as number) + (dy[i] as number);
-    }
+    for (const t of [a, b]) if (tracks(t)) ew(ctx.kernels).axpy(t.gradBuffer(), dy, 1);
   });
 }
 
@@ -316,42 +292,22 @@ export function crossEntropy(ctx: OpContext, logits: Tensor, targets: Int32Array
   if (targets.length !== R) throw new RangeError(`cross-entropy: ${targets.length} targets for ${R} rows`);
   const { out, record } = output(ctx, [1], [logits]);
   const ld = logits.data;
-  const probs = record ? scratch(ctx, R * V) : undefined;
-  let total = 0;
+  // Only the counted rows are written, and only they are read back.
+  const probs = record ? overwritten(ctx, R * V) : undefined;
   let count = 0;
   for (let r = 0; r < R; r++) {
     const target = targets[r] as number;
     if (target === IGNORE_INDEX) continue;
     if (target < 0 || target >= V)
       throw new RangeError(`target id ${target} is outside the vocabulary (size ${V})`);
-    const base = r * V;
-    let max = -Infinity;
-    for (let c = 0; c < V; c++) max = Math.max(max, ld[base + c] as number);
-    let sum = 0;
-    for (let c = 0; c < V; c++) {
-      const e = Math.exp((ld[base + c] as number) - max);
-      if (probs) probs[base + c] = e;
-      sum += e;
-    }
-    if (probs) {
-      const inv = 1 / sum;
-      for (let c = 0; c < V; c++) probs[base + c] = (probs[base + c] as number) * inv;
-    }
-    total += max + Math.log(sum) - (ld[base + target] as number);
     count++;
   }
+  const total = ew(ctx.kernels).crossEntropyForward(ld, targets, probs ?? null, R, V, IGNORE_INDEX);
   out.data[0] = count > 0 ? total / count : 0;
   if (!record || count === 0 || !probs) return out;
   return (ctx.tape as Tape).record(out, () => {
     const g = (out.grad?.[0] ?? 0) / count;
-    const dl = logits.gradBuffer();
-    for (let r = 0; r < R; r++) {
-      const target = targets[r] as number;
-      if (target === IGNORE_INDEX) continue;
-      const base = r * V;
-      for (let c = 0; c < V; c++) dl[base + c] = (dl[base + c] as number) + g * (probs[base + c] as number);
-      dl[base + target] = (dl[base + target] as number) - g;
-    }
+    ew(ctx.kernels).crossEntropyBackward(probs, targets, logits.gradBuffer(), R, V, g, IGNORE_INDEX);
   });
 }
 

@@ -54,3 +54,9 @@ export function checkAdamw(
   }
   if (!Number.isInteger(step) || step < 1) throw new RangeError('adamw: step must be an integer >= 1');
 }
+
+/** Element-wise kernels: `arr` (when given) must hold at least `need` values. */
+export function checkLength(op: string, name: string, arr: ArrayLike<number> | null, need: number): void {
+  if (arr && arr.length < need)
+    throw new RangeError(`${op}: ${name} needs ${need} values, has ${arr.length}`);
+}

@@ -8,10 +8,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { tsKernels } from './ts-kernels.js';
-import type { Kernels } from './types.js';
+import type { ElementwiseKernels, Kernels } from './types.js';
 
-export type { Kernels } from './types.js';
-export { tsKernels } from './ts-kernels.js';
+export type { ElementwiseKernels, Kernels } from './types.js';
+export { tsElementwise, tsKernels } from './ts-kernels.js';
 
 export type KernelsPreference = 'auto' | 'ts' | 'native';
 
@@ -26,10 +26,26 @@ export interface LoadKernelsOptions {
   addonPath?: string;
 }
 
+/** The element-wise kernels native/kernels.c exports (an older build may lack them: ops then use ts ones). */
+const ELEMENTWISE = [
+  'swigluForward',
+  'swigluBackward',
+  'rmsnormForward',
+  'rmsnormBackward',
+  'crossEntropyForward',
+  'crossEntropyBackward',
+  'causalSoftmax',
+  'causalSoftmaxBackward',
+  'add',
+  'axpy',
+  'rope',
+] as const satisfies readonly (keyof ElementwiseKernels)[];
+
 /** What native/kernels.c exports. */
-interface NativeAddon {
+interface NativeAddon extends Partial<ElementwiseKernels> {
   sgemm: Kernels['sgemm'];
   adamw: Kernels['adamw'];
+  sgemmBatch?: Kernels['sgemmBatch'];
   setThreads(threads: number): void;
   getThreads(): number;
   config(): string;
@@ -97,8 +113,13 @@ function loadAddon(path: string): { addon: NativeAddon } | { error: string } {
 }
 
 function nativeKernels(addon: NativeAddon): Kernels {
+  const elementwise = ELEMENTWISE.every((fn) => typeof addon[fn] === 'function')
+    ? Object.fromEntries(ELEMENTWISE.map((fn) => [fn, addon[fn]]))
+    : {};
   return {
     name: 'native',
+    ...elementwise,
+    ...(typeof addon.sgemmBatch === 'function' ? { sgemmBatch: addon.sgemmBatch } : {}),
     sgemm: addon.sgemm,
     adamw: addon.adamw,
     setThreads(threads: number): void {

@@ -3,8 +3,8 @@
  * contiguous Float64 panels (which also absorbs the transposes and leading dimensions), then runs a 4×4
  * register-tiled micro-kernel over them, GotoBLAS style. Scratch panels are allocated once per process.
  */
-import { checkAdamw, checkSgemm } from './check.js';
-import type { Kernels } from './types.js';
+import { checkAdamw, checkLength, checkSgemm } from './check.js';
+import type { ElementwiseKernels, Kernels } from './types.js';
 
 const MR = 4; // rows of op(A) per micro-tile
 const NR = 4; // columns of op(B) per micro-tile
@@ -270,10 +270,282 @@ function adamw(
   }
 }
 
+// ---- Element-wise kernels of the training ops (types.ts ElementwiseKernels). ----
+
+function swigluForward(gate: Float32Array, up: Float32Array, out: Float32Array): void {
+  const n = gate.length;
+  checkLength('swigluForward', 'up', up, n);
+  checkLength('swigluForward', 'out', out, n);
+  for (let i = 0; i < n; i++) {
+    const x = gate[i]!;
+    out[i] = (x / (1 + Math.exp(-x))) * up[i]!;
+  }
+}
+
+function swigluBackward(
+  gate: Float32Array,
+  up: Float32Array,
+  dy: Float32Array,
+  dgate: Float32Array | null,
+  dup: Float32Array | null,
+): void {
+  const n = gate.length;
+  checkLength('swigluBackward', 'up', up, n);
+  checkLength('swigluBackward', 'dy', dy, n);
+  checkLength('swigluBackward', 'dgate', dgate, n);
+  checkLength('swigluBackward', 'dup', dup, n);
+  if (dgate && dup) {
+    for (let i = 0; i < n; i++) {
+      const x = gate[i]!;
+      const sig = 1 / (1 + Math.exp(-x));
+      const g = dy[i]!;
+      dup[i] = dup[i]! + g * x * sig;
+      dgate[i] = dgate[i]! + g * up[i]! * sig * (1 + x * (1 - sig));
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const x = gate[i]!;
+    const sig = 1 / (1 + Math.exp(-x));
+    const g = dy[i]!;
+    if (dup) dup[i] = dup[i]! + g * x * sig;
+    if (dgate) dgate[i] = dgate[i]! + g * up[i]! * sig * (1 + x * (1 - sig));
+  }
+}
+
+function rmsnormForward(
+  x: Float32Array,
+  g: Float32Array,
+  out: Float32Array,
+  rstd: Float32Array,
+  rows: number,
+  cols: number,
+  eps: number,
+): void {
+  checkLength('rmsnormForward', 'x', x, rows * cols);
+  checkLength('rmsnormForward', 'out', out, rows * cols);
+  checkLength('rmsnormForward', 'g', g, cols);
+  checkLength('rmsnormForward', 'rstd', rstd, rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let ss = 0;
+    for (let h = 0; h < cols; h++) ss += x[base + h]! ** 2;
+    const s = 1 / Math.sqrt(ss / cols + eps);
+    rstd[r] = s;
+    for (let h = 0; h < cols; h++) out[base + h] = x[base + h]! * s * g[h]!;
+  }
+}
+
+function rmsnormBackward(
+  x: Float32Array,
+  g: Float32Array,
+  rstd: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array | null,
+  dg: Float32Array | null,
+  rows: number,
+  cols: number,
+): void {
+  checkLength('rmsnormBackward', 'x', x, rows * cols);
+  checkLength('rmsnormBackward', 'dy', dy, rows * cols);
+  checkLength('rmsnormBackward', 'dx', dx, rows * cols);
+  checkLength('rmsnormBackward', 'g', g, cols);
+  checkLength('rmsnormBackward', 'dg', dg, cols);
+  checkLength('rmsnormBackward', 'rstd', rstd, rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const s = rstd[r]!;
+    let dot = 0; // Σ dxhat · xhat
+    for (let h = 0; h < cols; h++) {
+      const xhat = x[base + h]! * s;
+      const dxhat = dy[base + h]! * g[h]!;
+      dot += dxhat * xhat;
+      if (dg) dg[h] = dg[h]! + dy[base + h]! * xhat;
+    }
+    if (!dx) continue;
+    const mean = dot / cols;
+    for (let h = 0; h < cols; h++) {
+      const xhat = x[base + h]! * s;
+      const dxhat = dy[base + h]! * g[h]!;
+      dx[base + h] = dx[base + h]! + s * (dxhat - xhat * mean);
+    }
+  }
+}
+
+function checkTargets(op: string, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number) {
+  checkLength(op, 'targets', targets, rows);
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r]!;
+    if (t !== ignoreIndex && (t < 0 || t >= vocab))
+      throw new RangeError(`target id ${t} is outside the vocabulary (size ${vocab})`);
+  }
+}
+
+function crossEntropyForward(
+  logits: Float32Array,
+  targets: Int32Array,
+  probs: Float32Array | null,
+  rows: number,
+  vocab: number,
+  ignoreIndex: number,
+): number {
+  checkLength('crossEntropyForward', 'logits', logits, rows * vocab);
+  checkLength('crossEntropyForward', 'probs', probs, rows * vocab);
+  checkTargets('crossEntropyForward', targets, rows, vocab, ignoreIndex);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const target = targets[r]!;
+    if (target === ignoreIndex) continue;
+    const base = r * vocab;
+    let max = -Infinity;
+    for (let c = 0; c < vocab; c++) max = Math.max(max, logits[base + c]!);
+    let sum = 0;
+    if (probs) {
+      for (let c = 0; c < vocab; c++) {
+        const e = Math.exp(logits[base + c]! - max);
+        probs[base + c] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let c = 0; c < vocab; c++) probs[base + c] = probs[base + c]! * inv;
+    } else {
+      for (let c = 0; c < vocab; c++) sum += Math.exp(logits[base + c]! - max);
+    }
+    total += max + Math.log(sum) - logits[base + target]!;
+  }
+  return total;
+}
+
+function crossEntropyBackward(
+  probs: Float32Array,
+  targets: Int32Array,
+  dlogits: Float32Array,
+  rows: number,
+  vocab: number,
+  g: number,
+  ignoreIndex: number,
+): void {
+  checkLength('crossEntropyBackward', 'probs', probs, rows * vocab);
+  checkLength('crossEntropyBackward', 'dlogits', dlogits, rows * vocab);
+  checkTargets('crossEntropyBackward', targets, rows, vocab, ignoreIndex);
+  for (let r = 0; r < rows; r++) {
+    const target = targets[r]!;
+    if (target === ignoreIndex) continue;
+    const base = r * vocab;
+    for (let c = 0; c < vocab; c++) dlogits[base + c] = dlogits[base + c]! + g * probs[base + c]!;
+    dlogits[base + target] = dlogits[base + target]! - g;
+  }
+}
+
+function causalSoftmax(P: Float32Array, blocks: number, T: number): void {
+  checkLength('causalSoftmax', 'P', P, blocks * T * T);
+  for (let row = 0, end = blocks * T * T, t = 0; row < end; row += T, t = t + 1 === T ? 0 : t + 1) {
+    let max = -Infinity;
+    for (let s = 0; s <= t; s++) max = Math.max(max, P[row + s]!);
+    let sum = 0;
+    for (let s = 0; s <= t; s++) {
+      const e = Math.exp(P[row + s]! - max);
+      P[row + s] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let s = 0; s <= t; s++) P[row + s] = P[row + s]! * inv;
+    P.fill(0, row + t + 1, row + T); // causal mask
+  }
+}
+
+function causalSoftmaxBackward(
+  P: Float32Array,
+  dS: Float32Array,
+  blocks: number,
+  T: number,
+  scale: number,
+): void {
+  checkLength('causalSoftmaxBackward', 'P', P, blocks * T * T);
+  checkLength('causalSoftmaxBackward', 'dS', dS, blocks * T * T);
+  for (let row = 0, end = blocks * T * T, t = 0; row < end; row += T, t = t + 1 === T ? 0 : t + 1) {
+    let weighted = 0;
+    for (let s = 0; s <= t; s++) weighted += P[row + s]! * dS[row + s]!;
+    for (let s = 0; s <= t; s++) dS[row + s] = P[row + s]! * (dS[row + s]! - weighted) * scale;
+    dS.fill(0, row + t + 1, row + T);
+  }
+}
+
+function add(a: Float32Array, b: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  checkLength('add', 'a', a, n);
+  checkLength('add', 'b', b, n);
+  for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+}
+
+function axpy(dst: Float32Array, src: Float32Array, alpha: number): void {
+  const n = dst.length;
+  checkLength('axpy', 'src', src, n);
+  if (alpha === 1) for (let i = 0; i < n; i++) dst[i] = dst[i]! + src[i]!;
+  else for (let i = 0; i < n; i++) dst[i] = dst[i]! + src[i]! * alpha;
+}
+
+function rope(
+  src: Float32Array,
+  dst: Float32Array,
+  rows: number,
+  heads: number,
+  headDim: number,
+  seqLen: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  direction: number,
+  accumulate: boolean,
+): void {
+  const C = heads * headDim;
+  const half = headDim / 2;
+  checkLength('rope', 'src', src, rows * C);
+  checkLength('rope', 'dst', dst, rows * C);
+  checkLength('rope', 'cos', cos, Math.min(rows, seqLen) * half);
+  checkLength('rope', 'sin', sin, Math.min(rows, seqLen) * half);
+  for (let r = 0; r < rows; r++) {
+    const p = (r % seqLen) * half;
+    for (let h = 0; h < heads; h++) {
+      const base = r * C + h * headDim;
+      for (let i = 0; i < half; i++) {
+        const c = cos[p + i]!;
+        const s = sin[p + i]! * direction;
+        const a = src[base + i]!;
+        const b = src[base + i + half]!;
+        const ya = a * c - b * s;
+        const yb = b * c + a * s;
+        if (accumulate) {
+          dst[base + i] = dst[base + i]! + ya;
+          dst[base + i + half] = dst[base + i + half]! + yb;
+        } else {
+          dst[base + i] = ya;
+          dst[base + i + half] = yb;
+        }
+      }
+    }
+  }
+}
+
+/** The TypeScript element-wise kernels; ops.ts uses them when a Kernels object has none of its own. */
+export const tsElementwise: ElementwiseKernels = {
+  swigluForward,
+  swigluBackward,
+  rmsnormForward,
+  rmsnormBackward,
+  crossEntropyForward,
+  crossEntropyBackward,
+  causalSoftmax,
+  causalSoftmaxBackward,
+  add,
+  axpy,
+  rope,
+};
+
 export const tsKernels: Kernels = {
   name: 'ts',
   sgemm,
   adamw,
+  ...tsElementwise,
   setThreads(): void {
     // The TypeScript kernels are single-threaded.
   },
