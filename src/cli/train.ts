@@ -24,6 +24,8 @@ Training
   --steps N | --epochs N length of the run (default: 1 epoch)
   --seq-len N            tokens per sequence (default min(512, the model's context))
   --batch-tokens N       tokens per optimizer step (default 8192)
+  --micro-batch-tokens N tokens per forward/backward pass; gradients are accumulated up to --batch-tokens
+                         (default 4096; lower it to save memory)
   --warmup N             warmup steps (default min(100, 10% of the steps))
   --schedule S           cosine (default), linear or constant
   --weight-decay W       AdamW weight decay (default 0.1; never on norms and biases)
@@ -51,6 +53,7 @@ const OPTIONS = {
   epochs: { type: 'string' },
   'seq-len': { type: 'string' },
   'batch-tokens': { type: 'string' },
+  'micro-batch-tokens': { type: 'string' },
   warmup: { type: 'string' },
   schedule: { type: 'string' },
   'weight-decay': { type: 'string' },
@@ -93,6 +96,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     epochs: parseNumber('--epochs', values.epochs, { min: 1, integer: true }),
     seqLen: parseNumber('--seq-len', values['seq-len'], { min: 2, integer: true }),
     batchTokens: parseCount('--batch-tokens', values['batch-tokens']),
+    microBatchTokens: parseCount('--micro-batch-tokens', values['micro-batch-tokens']),
     warmup: parseNumber('--warmup', values.warmup, { min: 0, integer: true }),
     schedule: parseChoice('--schedule', values.schedule, ['cosine', 'linear', 'constant'] as const),
     weightDecay: parseNumber('--weight-decay', values['weight-decay'], { min: 0 }),

@@ -274,19 +274,23 @@ export class LlamaModel {
     return crossEntropy(ctx, this.forward(ctx, ids, batch, seqLen), targets);
   }
 
-  /** Loss and gradients for a batch whose next-token targets are given (-100 = not trained on). */
+  /**
+   * Loss and gradients for a batch whose next-token targets are given (-100 = not trained on). With
+   * `gradWeight` < 1 the gradients of several micro-batches add up to the gradient of their mean loss.
+   */
   lossAndGradTargets(
     kernels: Kernels,
     ids: Int32Array,
     targets: Int32Array,
     batch: number,
     seqLen: number,
+    gradWeight = 1,
   ): number {
     this.arena.reset();
     const tape = new Tape();
     const ctx = { kernels, tape, arena: this.arena };
     const loss = crossEntropy(ctx, this.forward(ctx, ids, batch, seqLen), targets);
-    tape.backward(loss);
+    tape.backward(loss, gradWeight);
     return loss.data[0] as number;
   }
 

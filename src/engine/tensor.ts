@@ -56,11 +56,11 @@ export class Tape {
     return output;
   }
 
-  /** Seeds d(loss)/d(loss) = 1 and runs every recorded backward closure in reverse order. */
-  backward(loss: Tensor): void {
+  /** Seeds d(loss)/d(loss) (1, or a micro-batch's weight) and runs every recorded backward closure in reverse order. */
+  backward(loss: Tensor, seed = 1): void {
     if (loss.size !== 1)
       throw new RangeError(`backward needs a scalar loss, got shape [${loss.shape.join(', ')}]`);
-    loss.gradBuffer()[0] = 1;
+    loss.gradBuffer()[0] = seed; // < 1 when this is one micro-batch of an accumulated step
     for (let i = this.nodes.length - 1; i >= 0; i--) (this.nodes[i] as Tensor).backwardFn?.();
     this.nodes.length = 0;
   }

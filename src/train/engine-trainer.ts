@@ -15,6 +15,7 @@ import {
 } from '../engine/io/index.js';
 import type { LlamaConfig } from '../engine/io/hf-config.js';
 import { loadKernels } from '../engine/kernels/index.js';
+import type { Kernels } from '../engine/kernels/types.js';
 import { DEFAULT_LORA_TARGETS, LlamaModel, shapeFromConfig, type LoraSettings } from '../engine/llama.js';
 import { AdamW, clipGradNorm, learningRate, type Schedule } from '../engine/optim.js';
 import { loadHfTokenizer, trainByteLevelBpe, writeTokenizerJson } from '../engine/tokenizer/index.js';
@@ -36,6 +37,8 @@ export interface EngineTrainOptions {
   epochs?: number;
   seqLen?: number;
   batchTokens?: number;
+  /** Tokens per forward/backward pass; a step's batch is accumulated over ceil(batch/micro) passes (default 4096). */
+  microBatchTokens?: number;
   replay?: { file: string; ratio: number };
   exportGguf?: 'f32' | 'f16' | 'q8_0';
   threads?: number;
@@ -131,6 +134,8 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
   // Data: packed windows, mixed with replay text by token share, in resumable batches.
   const seqLen = options.seqLen ?? Math.min(512, config.maxPositionEmbeddings);
   const batchSize = Math.max(1, Math.floor((options.batchTokens ?? 8192) / seqLen));
+  // Gradient accumulation: a step's batch runs in micro-batches whose activations fit in memory.
+  const microRows = Math.max(1, Math.min(batchSize, Math.floor((options.microBatchTokens ?? 4096) / seqLen)));
   const study = await openSource(options.data, {
     onIssue: (i) => log(`skipped ${i.source}${i.line ? `:${i.line}` : ''}: ${i.reason}`),
   });
@@ -207,7 +212,7 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
       }
       const batch = batchAt(plan, step);
       optimizer.zeroGrad();
-      const loss = model.lossAndGradTargets(kernels, batch.ids, batch.targets, batch.batch, batch.seqLen);
+      const loss = accumulateGradients(model, kernels, batch, microRows);
       if (!Number.isFinite(loss)) {
         throw new Error(
           `the loss became ${loss} at step ${step + 1}: lower --lr (now ${options.lr ?? 3e-4}); earlier checkpoints in ${out} are intact`,
@@ -263,6 +268,34 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
     }
   }
   return { status, steps: step, finalLoss: losses.at(-1)?.[1] ?? NaN, out };
+}
+
+/**
+ * Forward and backward over the batch in micro-batches of `microRows` rows, each weighted by its share of
+ * the trained targets, so the accumulated gradient is that of the whole batch's mean loss. Returns that loss.
+ */
+export function accumulateGradients(
+  model: LlamaModel,
+  kernels: Kernels,
+  batch: { ids: Int32Array; targets: Int32Array; batch: number; seqLen: number },
+  microRows: number,
+): number {
+  const { seqLen } = batch;
+  let total = 0;
+  for (let i = 0; i < batch.targets.length; i++) if (batch.targets[i] !== -100) total++;
+  if (total === 0) return 0;
+  let loss = 0;
+  for (let row = 0; row < batch.batch; row += microRows) {
+    const rows = Math.min(microRows, batch.batch - row);
+    const ids = batch.ids.subarray(row * seqLen, (row + rows) * seqLen);
+    const targets = batch.targets.subarray(row * seqLen, (row + rows) * seqLen);
+    let counted = 0;
+    for (let i = 0; i < targets.length; i++) if (targets[i] !== -100) counted++;
+    if (counted === 0) continue;
+    const weight = counted / total;
+    loss += weight * model.lossAndGradTargets(kernels, ids, targets, rows, seqLen, weight);
+  }
+  return loss;
 }
 
 function countParams(model: LlamaModel, trainableOnly: boolean): number {
