@@ -56,3 +56,28 @@ export function parseChoice<T extends string>(
   }
   return value as T;
 }
+
+/**
+ * Runs `work` with an AbortSignal that the first Ctrl-C (or SIGTERM) aborts, after printing `stopping`;
+ * a second Ctrl-C exits at once with 130.
+ */
+export async function withInterrupts<T>(
+  stopping: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write(`\n${stopping} (press Ctrl-C again to stop at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -5,7 +5,7 @@ import { tiktokenCounter } from '../models/tiktoken-counter.js';
 import type { TextGenerator } from '../models/types.js';
 import { fmt } from '../runtime/progress.js';
 import { runStudy, type StudyOptions } from '../study/run-study.js';
-import { UsageError, parseChoice, parseCount, parseNumber } from './args.js';
+import { UsageError, parseChoice, parseCount, parseNumber, withInterrupts } from './args.js';
 
 export const STUDY_HELP = `Usage: active-reading study --corpus PATH --out RUN_DIR --method METHOD --model MODEL [options]
 
@@ -180,31 +180,20 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
     });
   }
 
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\nstopping: finishing requests in flight (press Ctrl-C again to stop at once)\n');
-      controller.abort();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    const { status, manifest } = await runStudy({ ...options, generator, signal: controller.signal });
-    const lines = Object.keys(manifest.tokens).map((m) => {
-      const ledger = manifest.ledger[m];
-      const cost = ledger?.costUsd === undefined ? '' : `, $${ledger.costUsd.toFixed(4)}`;
-      return `  ${m}: ${fmt(manifest.counts.records[m] ?? 0)} records, ${fmt(manifest.tokens[m] ?? 0)} tokens (${fmt(ledger?.requests ?? 0)} requests, ${fmt(ledger?.cacheHits ?? 0)} cache hits${cost})`;
+    return await withInterrupts('stopping: finishing requests in flight', async (signal) => {
+      const { status, manifest } = await runStudy({ ...options, generator, signal });
+      const lines = Object.keys(manifest.tokens).map((m) => {
+        const ledger = manifest.ledger[m];
+        const cost = ledger?.costUsd === undefined ? '' : `, $${ledger.costUsd.toFixed(4)}`;
+        return `  ${m}: ${fmt(manifest.counts.records[m] ?? 0)} records, ${fmt(manifest.tokens[m] ?? 0)} tokens (${fmt(ledger?.requests ?? 0)} requests, ${fmt(ledger?.cacheHits ?? 0)} cache hits${cost})`;
+      });
+      process.stdout.write(
+        `${status === 'complete' ? 'done' : status}: ${options.out}\n${lines.join('\n')}\n`,
+      );
+      return status === 'complete' ? 0 : 130;
     });
-    process.stdout.write(`${status === 'complete' ? 'done' : status}: ${options.out}\n${lines.join('\n')}\n`);
-    return status === 'complete' ? 0 : 130;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await generator?.close();
   }
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { fmt } from '../runtime/progress.js';
 import { trainWithEngine, type EngineTrainOptions } from '../train/engine-trainer.js';
-import { UsageError, parseChoice, parseCount, parseNumber } from './args.js';
+import { UsageError, parseChoice, parseCount, parseNumber, withInterrupts } from './args.js';
 
 export const TRAIN_HELP = `Usage: active-reading train --data RUN_DIR|FILE.jsonl --model HF_DIR | --from-scratch CONFIG.json --out CKPT_DIR [options]
 
@@ -129,27 +129,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (values['replay-ratio'] !== undefined && !values.replay)
     throw new UsageError('--replay-ratio needs --replay FILE');
 
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    if (++interrupts > 1) process.exit(130);
-    process.stderr.write(
-      '\nstopping after this step and saving a checkpoint (Ctrl-C again to stop at once)\n',
-    );
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await trainWithEngine({ ...options, signal: controller.signal });
+  return withInterrupts('stopping after this step and saving a checkpoint', async (signal) => {
+    const result = await trainWithEngine({ ...options, signal });
     process.stdout.write(
       `${result.status === 'complete' ? 'done' : 'interrupted'}: ${result.out} (${fmt(result.steps)} steps, loss ${result.finalLoss.toFixed(4)})\n`,
     );
     return result.status === 'complete' ? 0 : 130;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 function parse(argv: string[]) {
