@@ -197,3 +197,26 @@ describe('train', () => {
     expect(r.stderr).toMatch(/the loss became (NaN|Infinity) at step \d+: lower --lr/);
   });
 });
+
+describe('train with a model directory', () => {
+  it('refuses a tokenizer larger than the model vocabulary, naming both sizes', async () => {
+    const { trainByteLevelBpe, writeTokenizerJson } = await import('../../src/engine/tokenizer/index.js');
+    const model = path.join(dir, 'mismatch-model');
+    await fs.cp(path.resolve('test/fixtures/llama/llama-tied'), model, { recursive: true });
+    const texts = Array.from({ length: 200 }, (_, i) => `word${i} other${i * 7} thing${i % 13}`);
+    await writeTokenizerJson(model, trainByteLevelBpe(texts, { vocabSize: 400 }).tokenizerJson);
+    const r = cli([
+      'train',
+      '--data',
+      data,
+      '--model',
+      model,
+      '--out',
+      path.join(dir, 'mismatch-out'),
+      '--steps',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the tokenizer has \d+ tokens but the model's vocabulary is 96: they do not belong together/);
+  });
+});
