@@ -12,6 +12,8 @@ Hugging Face model directory (config.json, model.safetensors, tokenizer) that tr
 Data and model
   --data PATH            a study run directory (trains on its generated documents), a .jsonl file
                          ({"text"}, {"prompt","text"} or chat {"messages"}), or a .txt/.md file
+  --train-on MODE        for a study run directory: response (default; the generated documents) or chat
+                         (prompt + response, loss on the response only)
   --model HF_DIR         finetune this Hugging Face directory (Llama, Mistral, Qwen2, SmolLM)
   --from-scratch FILE    a config.json for a new model (a tokenizer.json beside it is used; otherwise a
                          byte-level BPE tokenizer of the config's vocab size is trained on the data)
@@ -43,6 +45,7 @@ Training
 
 const OPTIONS = {
   data: { type: 'string' },
+  'train-on': { type: 'string' },
   model: { type: 'string' },
   'from-scratch': { type: 'string' },
   out: { type: 'string' },
@@ -89,6 +92,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const rank = parseNumber('--lora-rank', values['lora-rank'], { min: 1, integer: true });
   const options: EngineTrainOptions = {
     data: values.data,
+    trainOn: parseChoice('--train-on', values['train-on'], ['response', 'chat'] as const),
     out: values.out,
     ...(values.model ? { model: values.model } : { fromScratch: values['from-scratch'] as string }),
     lr: parseNumber('--lr', values.lr, { min: 0 }),

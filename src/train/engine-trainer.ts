@@ -26,6 +26,11 @@ import { Progress, fmt } from '../runtime/progress.js';
 export interface EngineTrainOptions {
   /** A study run directory, a .jsonl file or a .txt/.md file. */
   data: string;
+  /**
+   * For a study run directory: train on the generated documents only ('response', default: what Active
+   * Reading does), or on prompt + response with the loss on the response only ('chat').
+   */
+  trainOn?: 'response' | 'chat';
   /** A Hugging Face Llama-family directory to finetune. */
   model?: string;
   /** A config.json (Hugging Face format) to train a new model from scratch. */
@@ -137,6 +142,7 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
   // Gradient accumulation: a step's batch runs in micro-batches whose activations fit in memory.
   const microRows = Math.max(1, Math.min(batchSize, Math.floor((options.microBatchTokens ?? 4096) / seqLen)));
   const study = await openSource(options.data, {
+    include: options.trainOn ?? 'response',
     onIssue: (i) => log(`skipped ${i.source}${i.line ? `:${i.line}` : ''}: ${i.reason}`),
   });
   const inputs: MixInput[] = [];

@@ -217,6 +217,59 @@ describe('train with a model directory', () => {
       '1',
     ]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/the tokenizer has \d+ tokens but the model's vocabulary is 96: they do not belong together/);
+    expect(r.stderr).toMatch(
+      /the tokenizer has \d+ tokens but the model's vocabulary is 96: they do not belong together/,
+    );
+  });
+});
+
+describe('study -> train', () => {
+  it('trains on a study run directory, on the documents or as chat with the loss on responses', async () => {
+    const { startScriptedServer } = await import('../helpers/scripted-server.js');
+    const { studyResponder } = await import('../helpers/study-responder.js');
+    const { writeSmallCorpus } = await import('../helpers/study-fixtures.js');
+    const { createOpenAICompatibleGenerator } = await import('../../src/models/openai-compatible.js');
+    const { runStudy } = await import('../../src/study/run-study.js');
+    const server = await startScriptedServer({ respond: studyResponder });
+    const generator = createOpenAICompatibleGenerator({ model: 'scripted', baseUrl: server.url });
+    const run = path.join(dir, 'study-run');
+    try {
+      await runStudy({
+        corpus: await writeSmallCorpus(path.join(dir, 'study-corpus')),
+        out: run,
+        method: 'ar',
+        generator,
+        log: () => undefined,
+        progressStream: { write: () => true, isTTY: false },
+      });
+    } finally {
+      await generator.close();
+      await server.close();
+    }
+    for (const mode of ['response', 'chat']) {
+      const out = path.join(dir, `from-study-${mode}`);
+      const r = cli([
+        'train',
+        '--data',
+        run,
+        '--train-on',
+        mode,
+        '--from-scratch',
+        config,
+        '--out',
+        out,
+        '--steps',
+        '20',
+        '--seq-len',
+        '32',
+        '--batch-tokens',
+        '256',
+        '--lr',
+        '3e-3',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const history = await losses(out);
+      expect(history.at(-1)![1]).toBeLessThan(history[0]![1]);
+    }
   });
 });
