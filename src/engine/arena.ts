@@ -5,30 +5,33 @@
  */
 export class Arena {
   private readonly free = new Map<number, Float32Array[]>();
-  private readonly used: Float32Array[] = [];
+  private readonly used = new Set<Float32Array>();
 
   /** A zeroed buffer of `size` floats, valid until the next `reset()`. */
   take(size: number): Float32Array {
     const buffer = this.free.get(size)?.pop();
     const out = buffer ? buffer.fill(0) : new Float32Array(size);
-    this.used.push(out);
+    this.used.add(out);
     return out;
   }
 
   /** Like `take` without the zeroing: only for buffers the caller overwrites completely before reading. */
   takeUninitialized(size: number): Float32Array {
     const out = this.free.get(size)?.pop() ?? new Float32Array(size);
-    this.used.push(out);
+    this.used.add(out);
     return out;
+  }
+
+  /** Hands one buffer back before the reset (the backward pass frees activations it is done with). */
+  release(buffer: Float32Array | undefined): void {
+    if (!buffer || !this.used.delete(buffer)) return;
+    let list = this.free.get(buffer.length);
+    if (!list) this.free.set(buffer.length, (list = []));
+    list.push(buffer);
   }
 
   /** Everything taken since the last reset becomes reusable. */
   reset(): void {
-    for (const buffer of this.used) {
-      let list = this.free.get(buffer.length);
-      if (!list) this.free.set(buffer.length, (list = []));
-      list.push(buffer);
-    }
-    this.used.length = 0;
+    for (const buffer of [...this.used]) this.release(buffer);
   }
 }

@@ -61,7 +61,19 @@ export class Tape {
     if (loss.size !== 1)
       throw new RangeError(`backward needs a scalar loss, got shape [${loss.shape.join(', ')}]`);
     loss.gradBuffer()[0] = seed; // < 1 when this is one micro-batch of an accumulated step
-    for (let i = this.nodes.length - 1; i >= 0; i--) (this.nodes[i] as Tensor).backwardFn?.();
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i] as Tensor;
+      node.backwardFn?.();
+      // Nothing reads a node's value or gradient once its own backward has run (its consumers ran
+      // before it), so arena memory goes back for the gradients still to come: the backward pass then
+      // holds the forward activations plus a few gradients, not every gradient of the step.
+      if (node.arena && node !== loss) {
+        node.arena.release(node.grad);
+        node.arena.release(node.data);
+        node.grad = undefined;
+        node.backwardFn = undefined;
+      }
+    }
     this.nodes.length = 0;
   }
 
