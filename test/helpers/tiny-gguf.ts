@@ -9,226 +9,16 @@
  * relative to PyTorch: a torch Linear weight [out, in] is stored with ne = [in, out].
  */
 import { writeFile } from 'node:fs/promises';
+import {
+  encodeGguf,
+  GgufValueType,
+  type GgufKv,
+  type GgufTensorInput as GgufTensor,
+} from '../../src/engine/io/gguf.js';
+import { Rng } from '../../src/engine/rng.js';
 
-/** GGUF metadata value types. */
-export const GgufValueType = {
-  U8: 0,
-  I8: 1,
-  U16: 2,
-  I16: 3,
-  U32: 4,
-  I32: 5,
-  F32: 6,
-  BOOL: 7,
-  STRING: 8,
-  ARRAY: 9,
-  U64: 10,
-  I64: 11,
-  F64: 12,
-} as const;
-export type GgufValueType = (typeof GgufValueType)[keyof typeof GgufValueType];
-
-type ScalarType = Exclude<GgufValueType, typeof GgufValueType.ARRAY>;
-
-export type GgufKv =
-  | { key: string; type: ScalarType; value: number | bigint | boolean | string }
-  | {
-      key: string;
-      type: typeof GgufValueType.ARRAY;
-      itemType: ScalarType;
-      value: readonly (number | string)[];
-    };
-
-export interface GgufTensor {
-  name: string;
-  /** GGUF order: ne[0] is the contiguous (innermost) dimension. */
-  ne: readonly number[];
-  data: Float32Array;
-}
-
-const GGML_TYPE_F32 = 0;
-
-/** A growable little-endian byte writer. */
-class ByteWriter {
-  private buf = Buffer.alloc(1 << 16);
-  length = 0;
-
-  private ensure(extra: number): void {
-    if (this.length + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.length + extra) size *= 2;
-    const next = Buffer.alloc(size);
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
-  }
-
-  u8(v: number): void {
-    this.ensure(1);
-    this.length = this.buf.writeUInt8(v, this.length);
-  }
-  i8(v: number): void {
-    this.ensure(1);
-    this.length = this.buf.writeInt8(v, this.length);
-  }
-  u16(v: number): void {
-    this.ensure(2);
-    this.length = this.buf.writeUInt16LE(v, this.length);
-  }
-  i16(v: number): void {
-    this.ensure(2);
-    this.length = this.buf.writeInt16LE(v, this.length);
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.length = this.buf.writeUInt32LE(v, this.length);
-  }
-  i32(v: number): void {
-    this.ensure(4);
-    this.length = this.buf.writeInt32LE(v, this.length);
-  }
-  u64(v: number | bigint): void {
-    this.ensure(8);
-    this.length = this.buf.writeBigUInt64LE(BigInt(v), this.length);
-  }
-  i64(v: number | bigint): void {
-    this.ensure(8);
-    this.length = this.buf.writeBigInt64LE(BigInt(v), this.length);
-  }
-  f32(v: number): void {
-    this.ensure(4);
-    this.length = this.buf.writeFloatLE(v, this.length);
-  }
-  f64(v: number): void {
-    this.ensure(8);
-    this.length = this.buf.writeDoubleLE(v, this.length);
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  str(s: string): void {
-    const b = Buffer.from(s, 'utf8');
-    this.u64(b.length);
-    this.bytes(b);
-  }
-  padTo(alignment: number): void {
-    const target = Math.ceil(this.length / alignment) * alignment;
-    this.ensure(target - this.length);
-    this.buf.fill(0, this.length, target);
-    this.length = target;
-  }
-  result(): Buffer {
-    return this.buf.subarray(0, this.length);
-  }
-}
-
-function writeScalar(w: ByteWriter, type: ScalarType, value: number | bigint | boolean | string): void {
-  switch (type) {
-    case GgufValueType.U8:
-      return w.u8(Number(value));
-    case GgufValueType.I8:
-      return w.i8(Number(value));
-    case GgufValueType.U16:
-      return w.u16(Number(value));
-    case GgufValueType.I16:
-      return w.i16(Number(value));
-    case GgufValueType.U32:
-      return w.u32(Number(value));
-    case GgufValueType.I32:
-      return w.i32(Number(value));
-    case GgufValueType.F32:
-      return w.f32(Number(value));
-    case GgufValueType.BOOL:
-      return w.u8(value ? 1 : 0);
-    case GgufValueType.STRING:
-      return w.str(String(value));
-    case GgufValueType.U64:
-      return w.u64(typeof value === 'bigint' ? value : Number(value));
-    case GgufValueType.I64:
-      return w.i64(typeof value === 'bigint' ? value : Number(value));
-    case GgufValueType.F64:
-      return w.f64(Number(value));
-  }
-}
-
-/** Serializes a GGUF v3 file (F32 tensors only) into one buffer. */
-export function encodeGguf(kvs: readonly GgufKv[], tensors: readonly GgufTensor[], alignment = 32): Buffer {
-  const w = new ByteWriter();
-  w.bytes(Buffer.from('GGUF', 'ascii'));
-  w.u32(3);
-  w.u64(tensors.length);
-  w.u64(kvs.length);
-  for (const kv of kvs) {
-    w.str(kv.key);
-    w.u32(kv.type);
-    if (kv.type === GgufValueType.ARRAY) {
-      w.u32(kv.itemType);
-      w.u64(kv.value.length);
-      for (const item of kv.value) writeScalar(w, kv.itemType, item);
-    } else {
-      writeScalar(w, kv.type, kv.value);
-    }
-  }
-  let offset = 0;
-  const offsets: number[] = [];
-  for (const t of tensors) {
-    const elements = t.ne.reduce((a, b) => a * b, 1);
-    if (elements !== t.data.length) {
-      throw new Error(
-        `tensor ${t.name}: ne [${t.ne.join(', ')}] needs ${elements} values, got ${t.data.length}`,
-      );
-    }
-    w.str(t.name);
-    w.u32(t.ne.length);
-    for (const d of t.ne) w.u64(d);
-    w.u32(GGML_TYPE_F32);
-    w.u64(offset);
-    offsets.push(offset);
-    offset = Math.ceil((offset + t.data.byteLength) / alignment) * alignment;
-  }
-  w.padTo(alignment);
-  const dataStart = w.length;
-  tensors.forEach((t, i) => {
-    const at = dataStart + (offsets[i] ?? 0);
-    if (w.length !== at) throw new Error(`tensor ${t.name}: data at ${w.length}, expected ${at}`);
-    const bytes = new Uint8Array(t.data.length * 4);
-    const view = new DataView(bytes.buffer);
-    for (let j = 0; j < t.data.length; j++) view.setFloat32(j * 4, t.data[j] ?? 0, true);
-    w.bytes(bytes);
-    w.padTo(alignment);
-  });
-  return w.result();
-}
-
-/** mulberry32: a small seeded 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples (Box-Muller) from a seeded uniform source. */
-function gaussian(rand: () => number): () => number {
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u = Math.max(rand(), 1e-12);
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-}
+// The encoder is the product's (src/engine/io/gguf.ts); re-exported for tests that build files by hand.
+export { encodeGguf, GgufValueType, type GgufKv, type GgufTensor };
 
 export interface TinyLlamaOptions {
   /** PRNG seed of the weights (default 1). */
@@ -302,7 +92,8 @@ export function buildTinyLlama(options: TinyLlamaOptions = {}): { kvs: GgufKv[];
   const vocab = tinyLlamaVocab();
   const nVocab = vocab.tokens.length;
 
-  const normal = gaussian(mulberry32(options.seed ?? 1));
+  const rng = new Rng(options.seed ?? 1);
+  const normal = () => rng.normal();
   const random = (...ne: number[]): Float32Array => {
     const a = new Float32Array(ne.reduce((x, y) => x * y, 1));
     for (let i = 0; i < a.length; i++) a[i] = normal() * std;
