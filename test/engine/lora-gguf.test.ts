@@ -1,14 +1,10 @@
+import { softmax, spmTokenizer } from '../helpers/gguf-vocab.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Llama, Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GgufTokenType,
-  exportGguf,
-  permuteRopeRows,
-  type GgufSpmTokenizer,
-} from '../../src/engine/export-gguf.js';
+import { exportGguf, permuteRopeRows } from '../../src/engine/export-gguf.js';
 import {
   buildLoraGgufExport,
   exportLoraGguf,
@@ -48,36 +44,6 @@ async function loraFixture(name: string, lora: LoraSettings = LORA) {
     if (n.endsWith('.lora_B.weight')) t.data.forEach((_, i) => (t.data[i] = 0.05 * rng.normal()));
   }
   return { shape, base: checkpoint.tensors, model };
-}
-
-/** A synthetic SentencePiece vocab that node-llama-cpp accepts (as in gguf.test.ts). */
-function spmTokenizer(size: number): GgufSpmTokenizer {
-  const tokens = ['<unk>', '<s>', '</s>', '<0x0A>', '\u2581'];
-  const types: number[] = [
-    GgufTokenType.UNKNOWN,
-    GgufTokenType.CONTROL,
-    GgufTokenType.CONTROL,
-    GgufTokenType.BYTE,
-    GgufTokenType.NORMAL,
-  ];
-  const chars =
-    'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?\'"-:;()[]{}<>/\\|@#$%^&*_+=~`';
-  for (const c of chars) {
-    if (tokens.length >= size) break;
-    tokens.push(c);
-    types.push(GgufTokenType.NORMAL);
-  }
-  if (tokens.length < size) throw new Error(`cannot build a ${size}-token vocab`);
-  return { kind: 'spm', tokens, types, scores: tokens.map(() => 0), bos: 1, eos: 2, unk: 0 };
-}
-
-function softmax(logits: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i] as number);
-  const out = new Float64Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp((logits[i] as number) - max);
-  return out.map((v) => v / sum);
 }
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
