@@ -4,6 +4,7 @@ import {
   add,
   attention,
   crossEntropy,
+  linearCrossEntropy,
   dropout,
   embedding,
   linear,
@@ -70,6 +71,9 @@ export function shapeFromConfig(config: LlamaConfig): LlamaShape {
     mlpBias: config.mlpBias,
   };
 }
+
+/** Above this many logits (32 MB) per pass, the loss uses the chunked, fused LM head. */
+const FUSED_HEAD_FLOATS = 8 * 1024 * 1024;
 
 /** Hugging Face parameter names and shapes ([out, in] for projections) of a Llama-family decoder. */
 export function llamaParameterShapes(shape: LlamaShape): Map<string, number[]> {
@@ -216,6 +220,34 @@ export class LlamaModel {
 
   /** Logits [batch*seqLen, vocab] for `ids` laid out as batch rows of seqLen tokens. */
   forward(ctx: OpContext, ids: Int32Array, batch: number, seqLen: number): Tensor {
+    return linear(ctx, this.hidden(ctx, ids, batch, seqLen), this.head());
+  }
+
+  /**
+   * Mean next-token loss against explicit targets. When the logits would be large (over FUSED_HEAD_FLOATS),
+   * the fused LM head + cross-entropy keeps them to a chunk at a time, at the price of one GEMM more;
+   * small ones go the plain way, which is faster.
+   */
+  private headLoss(
+    ctx: OpContext,
+    ids: Int32Array,
+    targets: Int32Array,
+    batch: number,
+    seqLen: number,
+  ): Tensor {
+    const h = this.hidden(ctx, ids, batch, seqLen);
+    if (ids.length * this.shape.vocabSize > FUSED_HEAD_FLOATS) {
+      return linearCrossEntropy(ctx, h, this.head(), targets);
+    }
+    return crossEntropy(ctx, linear(ctx, h, this.head()), targets);
+  }
+
+  private head(): Tensor {
+    return this.param(this.shape.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  }
+
+  /** The final normed hidden states [batch*seqLen, hidden]. */
+  private hidden(ctx: OpContext, ids: Int32Array, batch: number, seqLen: number): Tensor {
     if (ids.length !== batch * seqLen) throw new RangeError(`${ids.length} ids is not ${batch} x ${seqLen}`);
     const s = this.shape;
     const { cos, sin } = this.ropeFor(seqLen);
@@ -258,8 +290,7 @@ export class LlamaModel {
       h = add(ctx, h, proj(mlp, 'mlp.down_proj', s.mlpBias));
     }
     h = rmsnorm(ctx, h, this.param('model.norm.weight'), s.rmsNormEps);
-    const head = this.param(s.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
-    return linear(ctx, h, head);
+    return h;
   }
 
   /** Next-token loss: row t predicts ids[t+1] within each sequence; `mask[t] = 0` excludes a target. */
@@ -271,7 +302,7 @@ export class LlamaModel {
         if (!mask || mask[next]) targets[b * seqLen + t] = ids[next] as number;
       }
     }
-    return crossEntropy(ctx, this.forward(ctx, ids, batch, seqLen), targets);
+    return this.headLoss(ctx, ids, targets, batch, seqLen);
   }
 
   /**
@@ -289,7 +320,7 @@ export class LlamaModel {
     this.arena.reset();
     const tape = new Tape();
     const ctx = { kernels, tape, arena: this.arena };
-    const loss = crossEntropy(ctx, this.forward(ctx, ids, batch, seqLen), targets);
+    const loss = this.headLoss(ctx, ids, targets, batch, seqLen);
     tape.backward(loss, gradWeight);
     return loss.data[0] as number;
   }

@@ -344,3 +344,58 @@ export function dropout(ctx: OpContext, x: Tensor, p: number, random: () => numb
     for (let i = 0; i < dx.length; i++) if (keep[i]) dx[i] = (dx[i] as number) + (dy[i] as number) * factor;
   });
 }
+
+/**
+ * The LM head and the cross-entropy in one op: logits = h · Wᵀ are formed `chunkRows` rows at a time and
+ * never kept, so memory is chunkRows × vocab instead of rows × vocab (three such arrays with the gradient);
+ * the backward pass recomputes each chunk's logits (one GEMM more) and feeds dh and dW directly.
+ */
+export function linearCrossEntropy(
+  ctx: OpContext,
+  h: Tensor,
+  w: Tensor,
+  targets: Int32Array,
+  chunkRows = 256,
+): Tensor {
+  const [R, H] = rowsCols(h, 'LM-head input');
+  const [V, H2] = rowsCols(w, 'LM-head weight');
+  if (H !== H2) throw new RangeError(`LM head: input has ${H} features, weight expects ${H2}`);
+  if (targets.length !== R) throw new RangeError(`cross-entropy: ${targets.length} targets for ${R} rows`);
+  let count = 0;
+  for (let r = 0; r < R; r++) {
+    const target = targets[r] as number;
+    if (target === IGNORE_INDEX) continue;
+    if (target < 0 || target >= V)
+      throw new RangeError(`target id ${target} is outside the vocabulary (size ${V})`);
+    count++;
+  }
+  const { out, record } = output(ctx, [1], [h, w]);
+  const rows = Math.max(1, Math.min(R, chunkRows));
+  const logits = overwritten(ctx, rows * V);
+  const kernels = ctx.kernels;
+  let total = 0;
+  for (let r0 = 0; r0 < R; r0 += rows) {
+    const n = Math.min(rows, R - r0);
+    kernels.sgemm(false, true, n, V, H, 1, h.data.subarray(r0 * H), H, w.data, H, 0, logits, V);
+    total += ew(kernels).crossEntropyForward(logits, targets.subarray(r0, r0 + n), null, n, V, IGNORE_INDEX);
+  }
+  out.data[0] = count > 0 ? total / count : 0;
+  if (!record || count === 0) return out;
+  return (ctx.tape as Tape).record(out, () => {
+    const g = (out.grad?.[0] ?? 0) / count;
+    const probs = overwritten(ctx, rows * V);
+    const dlogits = overwritten(ctx, rows * V);
+    const dh = tracks(h) ? h.gradBuffer() : undefined;
+    const dw = tracks(w) ? w.gradBuffer() : undefined;
+    for (let r0 = 0; r0 < R; r0 += rows) {
+      const n = Math.min(rows, R - r0);
+      const t = targets.subarray(r0, r0 + n);
+      kernels.sgemm(false, true, n, V, H, 1, h.data.subarray(r0 * H), H, w.data, H, 0, logits, V);
+      ew(kernels).crossEntropyForward(logits, t, probs, n, V, IGNORE_INDEX);
+      dlogits.fill(0, 0, n * V);
+      ew(kernels).crossEntropyBackward(probs, t, dlogits, n, V, g, IGNORE_INDEX);
+      if (dh) kernels.sgemm(false, false, n, H, V, 1, dlogits, V, w.data, H, 1, dh.subarray(r0 * H), H);
+      if (dw) kernels.sgemm(true, false, V, H, n, 1, dlogits, V, h.data.subarray(r0 * H), H, 1, dw, H);
+    }
+  });
+}

@@ -5,6 +5,7 @@ import {
   crossEntropy,
   embedding,
   linear,
+  linearCrossEntropy,
   rmsnorm,
   rope,
   swiglu,
@@ -129,6 +130,16 @@ describe('op gradients match finite differences', () => {
     gradcheck([a, b, c], (ctx) =>
       crossEntropy(ctx, linear(ctx, add(ctx, swiglu(ctx, a, b), c), head), new Int32Array([0, 3, 1])),
     );
+  });
+
+  it('fused LM head + cross-entropy, in chunks of rows, equals linear then cross-entropy', () => {
+    const h = param([5, 4], 21);
+    const w = param([6, 4], 22);
+    const targets = new Int32Array([1, -100, 5, 0, 3]);
+    gradcheck([h, w], (ctx) => linearCrossEntropy(ctx, h, w, targets, 2));
+    const plain = crossEntropy({ kernels: naiveKernels }, linear({ kernels: naiveKernels }, h, w), targets)
+      .data[0]!;
+    expect(linearCrossEntropy({ kernels: naiveKernels }, h, w, targets, 2).data[0]).toBeCloseTo(plain, 6);
   });
 
   it('cross-entropy ignores masked targets', () => {
