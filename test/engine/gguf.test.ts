@@ -1,9 +1,10 @@
+import { llamaCppProbabilities, maxDiff, openTestLlama } from '../helpers/llama-cpp-probabilities.js';
 import { softmax, spmTokenizer } from '../helpers/gguf-vocab.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Llama, Token } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GgufTokenType,
@@ -284,56 +285,11 @@ interface Reference {
 describe('exported GGUF loads in node-llama-cpp and matches our forward pass', () => {
   let llama: Llama;
   beforeAll(async () => {
-    const nlc = await import('node-llama-cpp');
-    llama = await nlc.getLlama({
-      gpu: false,
-      build: 'never',
-      usePrebuiltBinaries: true,
-      skipDownload: true,
-      progressLogs: false,
-      logLevel: nlc.LlamaLogLevel.error,
-      maxThreads: 1,
-    });
+    llama = await openTestLlama();
   });
   afterAll(async () => {
     await llama?.dispose();
   });
-
-  /** node-llama-cpp's next-token distribution after each position of `ids`. */
-  async function llamaCppProbabilities(
-    file: string,
-    ids: number[],
-    vocabSize: number,
-  ): Promise<Float64Array[]> {
-    const model = await llama.loadModel({ modelPath: file });
-    try {
-      const context = await model.createContext({
-        contextSize: 64,
-        threads: 1,
-        flashAttention: false,
-        experimentalKvCacheKeyType: 'F32',
-        experimentalKvCacheValueType: 'F32',
-      });
-      const sequence = context.getSequence();
-      const options = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-      const result = await sequence.controlledEvaluate(
-        ids.map((id) => [id as Token, { generateNext: { probabilities: true, options } }]),
-      );
-      return result.map((r) => {
-        const p = new Float64Array(vocabSize);
-        for (const [token, prob] of r?.next.probabilities ?? []) p[token] = prob;
-        return p;
-      });
-    } finally {
-      await model.dispose();
-    }
-  }
-
-  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-    let worst = 0;
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
-    return worst;
-  };
 
   const cases = ['llama-gqa-untied', 'llama-tied', 'qwen2-bias', 'llama-rope-scaling'];
   for (const name of cases) {
@@ -354,7 +310,7 @@ describe('exported GGUF loads in node-llama-cpp and matches our forward pass', (
       for (const type of ['f32', 'f16', 'q8_0'] as const) {
         const file = path.join(dir, `${name}-${type}.gguf`);
         await exportGguf(ours, file, { type, tokenizer, name, contextLength: 256 });
-        const got = await llamaCppProbabilities(file, ids, V);
+        const got = await llamaCppProbabilities(llama, file, ids, V);
         results[type] = Math.max(...got.map((p, t) => maxDiff(p, expected[t]!)));
         if (type === 'f32') {
           results.torch = Math.max(...got.map((p, t) => maxDiff(p, torch[t]!)));

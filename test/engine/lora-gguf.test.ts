@@ -1,8 +1,9 @@
+import { llamaCppProbabilities, maxDiff, openTestLlama } from '../helpers/llama-cpp-probabilities.js';
 import { softmax, spmTokenizer } from '../helpers/gguf-vocab.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Llama, Token } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportGguf, permuteRopeRows } from '../../src/engine/export-gguf.js';
 import {
@@ -46,11 +47,6 @@ async function loraFixture(name: string, lora: LoraSettings = LORA) {
   return { shape, base: checkpoint.tensors, model };
 }
 
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
-  return worst;
-};
 const worstOver = (a: Float64Array[], b: Float64Array[]) => Math.max(...a.map((p, t) => maxDiff(p, b[t]!)));
 
 describe('LoRA adapter GGUF layout', () => {
@@ -124,52 +120,11 @@ interface Reference {
 describe('LoRA adapter GGUF applied by node-llama-cpp matches the merged model', () => {
   let llama: Llama;
   beforeAll(async () => {
-    const nlc = await import('node-llama-cpp');
-    llama = await nlc.getLlama({
-      gpu: false,
-      build: 'never',
-      usePrebuiltBinaries: true,
-      skipDownload: true,
-      progressLogs: false,
-      logLevel: nlc.LlamaLogLevel.error,
-      maxThreads: 1,
-    });
+    llama = await openTestLlama();
   });
   afterAll(async () => {
     await llama?.dispose();
   });
-
-  /** node-llama-cpp's next-token distribution after each position of `ids`, optionally with a LoRA adapter. */
-  async function llamaCppProbabilities(
-    file: string,
-    ids: number[],
-    vocabSize: number,
-    adapter?: string,
-  ): Promise<Float64Array[]> {
-    const model = await llama.loadModel({ modelPath: file });
-    try {
-      const context = await model.createContext({
-        contextSize: 64,
-        threads: 1,
-        flashAttention: false,
-        experimentalKvCacheKeyType: 'F32',
-        experimentalKvCacheValueType: 'F32',
-        ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}),
-      });
-      const sequence = context.getSequence();
-      const options = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-      const result = await sequence.controlledEvaluate(
-        ids.map((id) => [id as Token, { generateNext: { probabilities: true, options } }]),
-      );
-      return result.map((r) => {
-        const p = new Float64Array(vocabSize);
-        for (const [token, prob] of r?.next.probabilities ?? []) p[token] = prob;
-        return p;
-      });
-    } finally {
-      await model.dispose();
-    }
-  }
 
   for (const name of ['llama-gqa-untied', 'qwen2-bias']) {
     it(`${name}: base GGUF + adapter GGUF == merged model to 1e-4`, async () => {
@@ -196,9 +151,9 @@ describe('LoRA adapter GGUF applied by node-llama-cpp matches the merged model',
       const { architecture } = await exportLoraGguf(model, adapterFile, { name: `${name}-lora` });
       expect((await readGgufHeader(baseFile)).metadata.get('general.architecture')).toBe(architecture);
 
-      const withAdapter = await llamaCppProbabilities(baseFile, ids, V, adapterFile);
-      const mergedCpp = await llamaCppProbabilities(mergedFile, ids, V);
-      const baseCpp = await llamaCppProbabilities(baseFile, ids, V);
+      const withAdapter = await llamaCppProbabilities(llama, baseFile, ids, V, adapterFile);
+      const mergedCpp = await llamaCppProbabilities(llama, mergedFile, ids, V);
+      const baseCpp = await llamaCppProbabilities(llama, baseFile, ids, V);
       const results = {
         adapterVsOurs: worstOver(withAdapter, ours),
         adapterVsMergedGguf: worstOver(withAdapter, mergedCpp),
@@ -222,7 +177,7 @@ describe('LoRA adapter GGUF applied by node-llama-cpp matches the merged model',
           ),
           tensors,
         );
-        const wrong = await llamaCppProbabilities(baseFile, ids, V, unpermuted);
+        const wrong = await llamaCppProbabilities(llama, baseFile, ids, V, unpermuted);
         expect(worstOver(wrong, ours)).toBeGreaterThan(1e-3);
       }
     });
