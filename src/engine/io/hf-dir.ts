@@ -1,3 +1,4 @@
+import { writeFileAtomic } from '../../runtime/atomic-file.js';
 /**
  * Hugging Face checkpoint directories: config.json + model.safetensors, or a sharded
  * model.safetensors.index.json with its shards (+ tokenizer.json / tokenizer_config.json).
@@ -8,7 +9,6 @@ import { llamaConfigToJson, parseLlamaConfig, type LlamaConfig } from './hf-conf
 import {
   readSafetensors,
   readSafetensorsHeader,
-  tempPathFor,
   writeSafetensors,
   type FloatDtype,
   type SafetensorsDtype,
@@ -285,23 +285,6 @@ export interface SaveHfCheckpointOptions {
   metadata?: Record<string, string>;
   /** Split the weights into shards of at most this many bytes (+ index); default: one file. */
   maxShardBytes?: number;
-}
-
-async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
-  const tmp = tempPathFor(file);
-  try {
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await fh.writeFile(content);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
 }
 
 const TORCH_DTYPE: Record<FloatDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../runtime/atomic-file.js';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { hfTokenizerFromJson } from './hf-tokenizer.js';
 import type { TextTokenizer } from './types.js';
@@ -374,17 +374,6 @@ export function tokenizerConfigFor(
     model_max_length: options.modelMaxLength ?? 2048,
     tokenizer_class: 'PreTrainedTokenizerFast',
   };
-}
-
-async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, content, 'utf8');
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /**
