@@ -70,7 +70,13 @@ export class AdamW {
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
   const list = [...params].filter((p) => p.grad);
   let sum = 0;
-  for (const p of list) for (const g of p.grad as Float32Array) sum += g * g;
+  for (const p of list) {
+    // Indexed loops with locals: a for-of over a typed array is several times slower here.
+    const g = p.grad as Float32Array;
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += (g[i] as number) * (g[i] as number);
+    sum += s;
+  }
   const norm = Math.sqrt(sum);
   if (norm > maxNorm && norm > 0) {
     const scale = maxNorm / (norm + 1e-6);

@@ -250,3 +250,60 @@ describe.skipIf(!native?.sgemmBatch)('native sgemmBatch', () => {
     ).toThrow(/C needs/);
   });
 });
+
+describe.skipIf(!native?.swigluForward)('native element-wise kernels split over threads', () => {
+  // Sizes above the addon's split threshold (32k floats per thread), so 2 and 3 threads really split.
+  it('give the same values on 1, 2 and 3 threads', () => {
+    const k = native as Kernels & ElementwiseKernels;
+    const run = (threads: number) => {
+      k.setThreads(threads);
+      const n = 100_003;
+      const gate = rand(n, 31, 6);
+      const up = rand(n, 32);
+      const swOut = new Float32Array(n);
+      k.swigluForward(gate, up, swOut);
+      const dg = rand(n, 33);
+      const du = rand(n, 34);
+      k.swigluBackward(gate, up, rand(n, 35), dg, du);
+      const [R, H] = [1500, 64];
+      const x = rand(R * H, 36, 3);
+      const g = rand(H, 37);
+      const rmsOut = new Float32Array(R * H);
+      const rstd = new Float32Array(R);
+      k.rmsnormForward(x, g, rmsOut, rstd, R, H, 1e-6);
+      const dx = rand(R * H, 38);
+      const dgain = rand(H, 39);
+      k.rmsnormBackward(x, g, rstd, rand(R * H, 40), dx, dgain, R, H);
+      const [CR, V] = [40, 5000];
+      const logits = rand(CR * V, 41, 8);
+      const targets = Int32Array.from({ length: CR }, (_, i) => (i % 7 === 3 ? -100 : (i * 977) % V));
+      const probs = new Float32Array(CR * V);
+      const loss = k.crossEntropyForward(logits, targets, probs, CR, V, -100);
+      const dlogits = rand(CR * V, 42);
+      k.crossEntropyBackward(probs, targets, dlogits, CR, V, 0.25, -100);
+      const [blocks, T] = [4, 200];
+      const P = rand(blocks * T * T, 43, 4);
+      k.causalSoftmax(P, blocks, T);
+      const dS = rand(blocks * T * T, 44);
+      k.causalSoftmaxBackward(P, dS, blocks, T, 0.125);
+      const param = rand(n, 45);
+      const m = rand(n, 46, 0.1);
+      const v = rand(n, 47, 0.1).map(Math.abs);
+      k.adamw(param, rand(n, 48), m, v, 1e-3, 0.9, 0.999, 1e-8, 0.1, 3);
+      return { swOut, dg, du, rmsOut, rstd, dx, dgain, probs, dlogits, P, dS, param, m, v, loss };
+    };
+    const one = run(1);
+    for (const threads of [2, 3]) {
+      const many = run(threads);
+      for (const key of Object.keys(one) as (keyof typeof one)[]) {
+        if (key === 'loss') continue;
+        expect(Array.from(many[key] as Float32Array), `${key} on ${threads} threads`).toEqual(
+          Array.from(one[key] as Float32Array),
+        );
+      }
+      // The loss is a sum of per-row partials: only the grouping of the additions differs.
+      expect(Math.abs(many.loss - one.loss)).toBeLessThanOrEqual(1e-9 * Math.abs(one.loss));
+    }
+    k.setThreads(2);
+  });
+});

@@ -61,6 +61,9 @@ const cases: Case[] = [
   { M: 13, N: 5, K: 7, alpha: 2, beta: 1, pad: 1 },
   { M: 64, N: 64, K: 64, alpha: 1, beta: 0, pad: 0 },
   { M: 67, N: 33, K: 300, alpha: 0.75, beta: -1, pad: 5 }, // crosses the ts KC=256 and MC=64 blocks
+  // Large enough for the addon to split C over its own threads: by rows, then by columns.
+  { M: 300, N: 70, K: 130, alpha: 1, beta: 1, pad: 3 },
+  { M: 70, N: 333, K: 100, alpha: -1, beta: 0.5, pad: 2 },
 ];
 const transposes: [boolean, boolean][] = [
   [false, false],
@@ -220,7 +223,7 @@ if (envAtStart !== undefined) process.env[ENV_VAR] = envAtStart;
 
 describe.skipIf(!native)('native kernels (OpenBLAS addon)', () => {
   const k = native!;
-  for (const threads of [1, 2]) {
+  for (const threads of [1, 2, 3]) {
     for (const c of cases) {
       for (const [tA, tB] of transposes) {
         it(`${threads} thread(s): agrees with ts: M=${c.M} N=${c.N} K=${c.K} pad=${c.pad} transA=${tA} transB=${tB}`, () => {
