@@ -13,6 +13,8 @@ import { loadKernels, tsKernels } from '../src/engine/kernels/index.js';
 import type { Kernels } from '../src/engine/kernels/types.js';
 import { LlamaModel, type LlamaShape } from '../src/engine/llama.js';
 import { AdamW, clipGradNorm } from '../src/engine/optim.js';
+import { accumulateGradients } from '../src/train/engine-trainer.js';
+import { autoMicroBatchRows } from '../src/train/micro-batch.js';
 
 const { values } = parseArgs({
   options: {
@@ -69,9 +71,20 @@ function ours(config: BenchConfig, kernels: Kernels, steps: number, warmup: numb
   let s = 1;
   for (let i = 0; i < ids.length; i++)
     ids[i] = (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % config.vocabSize;
+  // Next-token targets, as the trainer builds them (the last position of each row has none).
+  const targets = ids.map((_, i) => ((i + 1) % config.seqLen === 0 ? -100 : (ids[i + 1] as number)));
+  // The trainer's default: passes of as many rows as fit the activation budget (micro-batch.ts).
+  let trainable = 0;
+  for (const p of model.params.values()) trainable += p.size;
+  const microRows = autoMicroBatchRows(config, {
+    seqLen: config.seqLen,
+    batchRows: config.batch,
+    trainableParams: trainable,
+  });
+  const batch = { ids, targets, batch: config.batch, seqLen: config.seqLen };
   const step = () => {
     opt.zeroGrad();
-    const loss = model.lossAndGrad(kernels, ids, config.batch, config.seqLen);
+    const loss = accumulateGradients(model, kernels, batch, microRows);
     clipGradNorm(model.params.values(), 1);
     opt.step();
     return loss;
@@ -83,7 +96,7 @@ function ours(config: BenchConfig, kernels: Kernels, steps: number, warmup: numb
   const seconds = (performance.now() - start) / 1000;
   let params = 0;
   for (const p of model.params.values()) params += p.size;
-  return { tokensPerS: (config.batch * config.seqLen * steps) / seconds, loss, params };
+  return { tokensPerS: (config.batch * config.seqLen * steps) / seconds, loss, params, microRows };
 }
 
 const threads = Number(values.threads);
@@ -147,10 +160,12 @@ for (const key of String(values.configs).split(',')) {
     const run = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as {
       peakRssMb?: number;
       params?: number;
+      microRows?: number;
     };
-    const stateMb = ((run.params ?? 0) * 4 * 4) / 1e6; // weights + grads + Adam m and v, float32
+    // Everything in MiB (maxRSS is in KiB on Linux, as is Python's ru_maxrss).
+    const stateMib = ((run.params ?? 0) * 4 * 4) / 2 ** 20; // weights + grads + Adam m and v, float32
     console.log(
-      `peak RSS (ours, 30M, native): ${run.peakRssMb?.toFixed(0)} MB; weights+grads+optimizer state ${stateMb.toFixed(0)} MB; ratio ${((run.peakRssMb ?? 0) / stateMb).toFixed(2)} (torch peak RSS ${torch.peak_rss_mb.toFixed(0)} MB)`,
+      `peak RSS (ours, 30M, native, passes of ${run.microRows} of ${config.batch} rows): ${run.peakRssMb?.toFixed(0)} MiB; weights+grads+optimizer state ${stateMib.toFixed(0)} MiB; ratio ${((run.peakRssMb ?? 0) / stateMib).toFixed(2)} (torch peak RSS ${torch.peak_rss_mb.toFixed(0)} MiB)`,
     );
   }
 }

@@ -27,7 +27,7 @@ Training
   --seq-len N            tokens per sequence (default min(512, the model's context))
   --batch-tokens N       tokens per optimizer step (default 8192)
   --micro-batch-tokens N tokens per forward/backward pass; gradients are accumulated up to --batch-tokens
-                         (default 4096; lower it to save memory)
+                         (default: as many as fit in max(256 MiB, 1/4 of the training state))
   --warmup N             warmup steps (default min(100, 10% of the steps))
   --schedule S           cosine (default), linear or constant
   --weight-decay W       AdamW weight decay (default 0.1; never on norms and biases)

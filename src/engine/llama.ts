@@ -74,6 +74,13 @@ export function shapeFromConfig(config: LlamaConfig): LlamaShape {
 
 /** Above this many logits (32 MB) per pass, the loss uses the chunked, fused LM head. */
 const FUSED_HEAD_FLOATS = 8 * 1024 * 1024;
+/** Rows of logits the fused head forms at a time. */
+export const FUSED_HEAD_CHUNK_ROWS = 256;
+
+/** Whether a training pass over `tokens` tokens uses the fused, chunked LM head + cross-entropy. */
+export function usesFusedHead(shape: LlamaShape, tokens: number): boolean {
+  return tokens * shape.vocabSize > FUSED_HEAD_FLOATS;
+}
 
 /** Hugging Face parameter names and shapes ([out, in] for projections) of a Llama-family decoder. */
 export function llamaParameterShapes(shape: LlamaShape): Map<string, number[]> {
@@ -236,8 +243,8 @@ export class LlamaModel {
     seqLen: number,
   ): Tensor {
     const h = this.hidden(ctx, ids, batch, seqLen);
-    if (ids.length * this.shape.vocabSize > FUSED_HEAD_FLOATS) {
-      return linearCrossEntropy(ctx, h, this.head(), targets);
+    if (usesFusedHead(this.shape, ids.length)) {
+      return linearCrossEntropy(ctx, h, this.head(), targets, FUSED_HEAD_CHUNK_ROWS);
     }
     return crossEntropy(ctx, linear(ctx, h, this.head()), targets);
   }

@@ -157,7 +157,8 @@ export function rope(
  * query head h reads kv head floor(h / (heads / kvHeads)). Per (sequence, head) the scores and the
  * weighted sum are GEMMs on strided views, issued as one batch per product (`gemmBatch`: the native
  * kernels spread the heads over their threads); the softmax runs over all heads in one kernel call. The
- * probabilities are kept for the backward pass.
+ * probabilities (B·H·T² floats, the largest activation of a layer) are not kept: the backward pass
+ * recomputes them, one batched GEMM and a softmax, a few percent of the layer's work.
  */
 export function attention(
   ctx: OpContext,
@@ -186,11 +187,18 @@ export function attention(
     }
   }
   const kernels = ctx.kernels;
-  const probs = overwritten(ctx, n * T * T); // every block: GEMM with beta 0, then the masked softmax
-  // S = scale · Q Kᵀ per head, the causal softmax in place, then O = P V.
-  gemmBatch(kernels, false, true, T, T, D, scale, q.data, QC, offQ, k.data, KC, offKV, 0, probs, T, offP);
-  ew(kernels).causalSoftmax(probs, n, T);
+  // S = scale · Q Kᵀ per head, the causal softmax in place (every block: GEMM with beta 0, then the masked
+  // softmax, so the buffer need not be zeroed).
+  const probabilities = (): Float32Array => {
+    const probs = overwritten(ctx, n * T * T);
+    gemmBatch(kernels, false, true, T, T, D, scale, q.data, QC, offQ, k.data, KC, offKV, 0, probs, T, offP);
+    ew(kernels).causalSoftmax(probs, n, T);
+    return probs;
+  };
+  const probs = probabilities();
+  // O = P V.
   gemmBatch(kernels, false, false, T, D, T, 1, probs, T, offP, v.data, KC, offKV, 0, out.data, QC, offQ);
+  ctx.arena?.release(probs);
   if (!record) return out;
   return (ctx.tape as Tape).record(out, () => {
     const dout = out.grad;
@@ -198,14 +206,18 @@ export function attention(
     const dq = tracks(q) ? q.gradBuffer() : undefined;
     const dk = tracks(k) ? k.gradBuffer() : undefined;
     const dv = tracks(v) ? v.gradBuffer() : undefined;
-    if (dv) gemmBatch(kernels, true, false, T, D, T, 1, probs, T, offP, dout, QC, offQ, 1, dv, KC, offKV);
-    if (!dq && !dk) return;
-    // dP = dO · Vᵀ, then the softmax backward in place: dS = P ⊙ (dP − Σ P ⊙ dP) · scale.
-    const dS = overwritten(ctx, n * T * T);
-    gemmBatch(kernels, false, true, T, T, D, 1, dout, QC, offQ, v.data, KC, offKV, 0, dS, T, offP);
-    ew(kernels).causalSoftmaxBackward(probs, dS, n, T, scale);
-    if (dq) gemmBatch(kernels, false, false, T, D, T, 1, dS, T, offP, k.data, KC, offKV, 1, dq, QC, offQ);
-    if (dk) gemmBatch(kernels, true, false, T, D, T, 1, dS, T, offP, q.data, QC, offQ, 1, dk, KC, offKV);
+    const P = probabilities();
+    if (dv) gemmBatch(kernels, true, false, T, D, T, 1, P, T, offP, dout, QC, offQ, 1, dv, KC, offKV);
+    if (dq || dk) {
+      // dP = dO · Vᵀ, then the softmax backward in place: dS = P ⊙ (dP − Σ P ⊙ dP) · scale.
+      const dS = overwritten(ctx, n * T * T);
+      gemmBatch(kernels, false, true, T, T, D, 1, dout, QC, offQ, v.data, KC, offKV, 0, dS, T, offP);
+      ew(kernels).causalSoftmaxBackward(P, dS, n, T, scale);
+      if (dq) gemmBatch(kernels, false, false, T, D, T, 1, dS, T, offP, k.data, KC, offKV, 1, dq, QC, offQ);
+      if (dk) gemmBatch(kernels, true, false, T, D, T, 1, dS, T, offP, q.data, QC, offQ, 1, dk, KC, offKV);
+      ctx.arena?.release(dS);
+    }
+    ctx.arena?.release(P);
   });
 }
 
@@ -308,6 +320,7 @@ export function crossEntropy(ctx: OpContext, logits: Tensor, targets: Int32Array
   return (ctx.tape as Tape).record(out, () => {
     const g = (out.grad?.[0] ?? 0) / count;
     ew(ctx.kernels).crossEntropyBackward(probs, targets, logits.gradBuffer(), R, V, g, IGNORE_INDEX);
+    ctx.arena?.release(probs);
   });
 }
 
@@ -380,7 +393,10 @@ export function linearCrossEntropy(
     total += ew(kernels).crossEntropyForward(logits, targets.subarray(r0, r0 + n), null, n, V, IGNORE_INDEX);
   }
   out.data[0] = count > 0 ? total / count : 0;
-  if (!record || count === 0) return out;
+  if (!record || count === 0) {
+    ctx.arena?.release(logits);
+    return out;
+  }
   return (ctx.tape as Tape).record(out, () => {
     const g = (out.grad?.[0] ?? 0) / count;
     const probs = overwritten(ctx, rows * V);
@@ -397,5 +413,6 @@ export function linearCrossEntropy(
       if (dh) kernels.sgemm(false, false, n, H, V, 1, dlogits, V, w.data, H, 1, dh.subarray(r0 * H), H);
       if (dw) kernels.sgemm(true, false, V, H, n, 1, dlogits, V, h.data.subarray(r0 * H), H, 1, dw, H);
     }
+    for (const buffer of [logits, probs, dlogits]) ctx.arena?.release(buffer);
   });
 }

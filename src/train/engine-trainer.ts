@@ -18,6 +18,7 @@ import { loadKernels } from '../engine/kernels/index.js';
 import type { Kernels } from '../engine/kernels/types.js';
 import { DEFAULT_LORA_TARGETS, LlamaModel, shapeFromConfig, type LoraSettings } from '../engine/llama.js';
 import { AdamW, clipGradNorm, learningRate, type Schedule } from '../engine/optim.js';
+import { autoMicroBatchRows } from './micro-batch.js';
 import { loadHfTokenizer, trainByteLevelBpe, writeTokenizerJson } from '../engine/tokenizer/index.js';
 import type { TextTokenizer } from '../engine/tokenizer/types.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
@@ -42,7 +43,10 @@ export interface EngineTrainOptions {
   epochs?: number;
   seqLen?: number;
   batchTokens?: number;
-  /** Tokens per forward/backward pass; a step's batch is accumulated over ceil(batch/micro) passes (default 4096). */
+  /**
+   * Tokens per forward/backward pass; a step's batch is accumulated over ceil(batch/micro) passes. Default:
+   * as many as keep the activations within max(256 MiB, a quarter of the training state) (micro-batch.ts).
+   */
   microBatchTokens?: number;
   replay?: { file: string; ratio: number };
   exportGguf?: 'f32' | 'f16' | 'q8_0';
@@ -139,8 +143,6 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
   // Data: packed windows, mixed with replay text by token share, in resumable batches.
   const seqLen = options.seqLen ?? Math.min(512, config.maxPositionEmbeddings);
   const batchSize = Math.max(1, Math.floor((options.batchTokens ?? 8192) / seqLen));
-  // Gradient accumulation: a step's batch runs in micro-batches whose activations fit in memory.
-  const microRows = Math.max(1, Math.min(batchSize, Math.floor((options.microBatchTokens ?? 4096) / seqLen)));
   const study = await openSource(options.data, {
     include: options.trainOn ?? 'response',
     onIssue: (i) => log(`skipped ${i.source}${i.line ? `:${i.line}` : ''}: ${i.reason}`),
@@ -191,9 +193,17 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
     step = resumed.step;
     losses.push(...resumed.losses);
   }
+  // Gradient accumulation: a step's batch runs in micro-batches whose activations fit in memory.
+  const microRows = options.microBatchTokens
+    ? Math.max(1, Math.min(batchSize, Math.floor(options.microBatchTokens / seqLen)))
+    : autoMicroBatchRows(model.shape, {
+        seqLen,
+        batchRows: batchSize,
+        trainableParams: countParams(model, true),
+      });
   log(
     `training ${fmt(countParams(model, true))} of ${fmt(countParams(model, false))} parameters on ${fmt(mainWindows.count)} windows of ${seqLen} tokens ` +
-      `(batch ${batchSize}, ${totalSteps} steps${replayRatio ? `, ${Math.round(replayRatio * 100)}% replay` : ''})`,
+      `(batch ${batchSize}${microRows < batchSize ? ` in passes of ${microRows}` : ''}, ${totalSteps} steps${replayRatio ? `, ${Math.round(replayRatio * 100)}% replay` : ''})`,
   );
 
   const every = options.checkpointEvery ?? Math.max(1, Math.min(200, Math.ceil(totalSteps / 10)));
