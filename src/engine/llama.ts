@@ -125,7 +125,7 @@ export class LlamaModel {
   private readonly arena = new Arena();
 
   readonly lora: LoraSettings | undefined;
-  private readonly loraRng: Rng;
+  private loraRng: Rng;
 
   /**
    * With `lora`, the base weights are frozen and an A (N(0, 1/rank)) and B (zeros) pair is added per
@@ -179,6 +179,14 @@ export class LlamaModel {
       this.params.set(`${base}.lora_A.weight`, new Tensor(a, [lora.rank, K], true));
       this.params.set(`${base}.lora_B.weight`, new Tensor(b, [N, lora.rank], true));
     }
+  }
+
+  /**
+   * Restarts the LoRA dropout masks' random stream. The trainer calls it with a seed derived from the step,
+   * so a run resumed from a checkpoint draws the same masks as one that never stopped.
+   */
+  reseedDropout(seed: number): void {
+    this.loraRng = new Rng(seed);
   }
 
   /** The LoRA tensors (PEFT names), for saving an adapter. */

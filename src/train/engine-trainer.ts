@@ -228,6 +228,8 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
       }
       const batch = batchAt(plan, step);
       optimizer.zeroGrad();
+      // Dropout masks depend on (seed, step) only, so a resumed run repeats them exactly.
+      model.reseedDropout(Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + step * 0x9e3779b1);
       const loss = accumulateGradients(model, kernels, batch, microRows);
       if (!Number.isFinite(loss)) {
         throw new Error(
