@@ -334,6 +334,19 @@ export async function exportGguf(
 export interface HfTokenizerJson {
   model: { type?: string; vocab: Record<string, number>; merges?: Array<string | [string, string]> };
   added_tokens?: Array<{ id: number; content: string; special?: boolean }>;
+  pre_tokenizer?: unknown;
+}
+
+/**
+ * llama.cpp's name for the pre-tokenizer of a tokenizer.json, when it can be told from its structure: a
+ * plain ByteLevel pre-tokenizer (with its built-in GPT-2 regex, as our BPE trainer writes) is 'gpt-2'.
+ * Others (Llama 3's Split regex, Qwen2, ...) are recognised by llama.cpp's converter from a hash of
+ * sample tokenizations; here they stay 'default' unless the caller names them.
+ */
+export function ggufPreTokenizer(json: HfTokenizerJson): string {
+  const pre = json.pre_tokenizer as { type?: string; use_regex?: boolean } | null | undefined;
+  if (pre?.type === 'ByteLevel' && pre.use_regex !== false) return 'gpt-2';
+  return 'default';
 }
 
 /**
@@ -362,5 +375,5 @@ export function gpt2TokenizerFromHf(
     types.push(t?.type ?? GgufTokenType.UNUSED);
   }
   const merges = (json.model.merges ?? []).map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`));
-  return { kind: 'gpt2', tokens, types, merges, ...options };
+  return { kind: 'gpt2', tokens, types, merges, pre: ggufPreTokenizer(json), ...options };
 }

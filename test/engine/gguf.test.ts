@@ -34,6 +34,8 @@ import { loadHfCheckpoint } from '../../src/engine/io/index.js';
 import { tsKernels } from '../../src/engine/kernels/index.js';
 import { LlamaModel, shapeFromConfig } from '../../src/engine/llama.js';
 import { inverseFrequencies } from '../../src/engine/rope-tables.js';
+import { initLlamaWeights } from '../../src/engine/init.js';
+import { trainByteLevelBpe } from '../../src/engine/tokenizer/index.js';
 
 const FIXTURES = path.resolve('test/fixtures/llama');
 let dir: string;
@@ -331,6 +333,51 @@ describe('exported GGUF loads in node-llama-cpp and matches our forward pass', (
       expect(results.q8_0).toBeLessThan(5e-2);
     });
   }
+
+  it('a byte-level BPE tokenizer trained by us exports as a gpt2 GGUF that llama.cpp tokenizes identically', async () => {
+    const corpus = [
+      'The archive in Lisbon holds 1,204 letters written between 1820 and 1865.',
+      "Maria's notes mention the river Tagus twice; don't miss the second one!",
+      'Numbers like 3.14159 and 42 sit beside words such as naïve, café and Zürich.',
+    ];
+    const trained = trainByteLevelBpe(Array.from({ length: 20 }, () => corpus).flat(), { vocabSize: 400 });
+    const tokenizer = trained.tokenizer;
+    const shape = {
+      vocabSize: tokenizer.vocabSize,
+      hiddenSize: 32,
+      intermediateSize: 64,
+      numLayers: 2,
+      numHeads: 4,
+      numKvHeads: 2,
+      headDim: 8,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      tieWordEmbeddings: true,
+      attentionBias: false,
+    };
+    const model = new LlamaModel(shape, initLlamaWeights(shape, { seed: 5 }));
+    const file = path.join(dir, 'bpe-gpt2.gguf');
+    await exportGguf(model, file, {
+      type: 'f32',
+      tokenizer: gpt2TokenizerFromHf(trained.tokenizerJson, { eos: tokenizer.eosId }),
+      contextLength: 128,
+    });
+    const texts = [...corpus, 'An unseen sentence: Porto, 1999 -- "quoted" & spaced   out.'];
+    const loaded = await llama.loadModel({ modelPath: file });
+    try {
+      for (const text of texts)
+        expect(loaded.tokenize(text).map(Number), text).toEqual(tokenizer.encode(text));
+      expect(loaded.detokenize(loaded.tokenize(texts[3]!))).toBe(texts[3]);
+    } finally {
+      await loaded.dispose();
+    }
+    const ids = tokenizer.encode(corpus[0]!).slice(0, 24);
+    const logits = model.forward({ kernels: tsKernels }, Int32Array.from(ids), 1, ids.length).data;
+    const V = shape.vocabSize;
+    const got = await llamaCppProbabilities(llama, file, ids, V);
+    const worst = Math.max(...got.map((p, t) => maxDiff(p, softmax(logits.subarray(t * V, (t + 1) * V)))));
+    expect(worst).toBeLessThan(1e-4);
+  });
 
   it('writes the llama3 rope factors as rope_freqs.weight', async () => {
     const checkpoint = await loadHfCheckpoint(path.join(FIXTURES, 'llama-rope-scaling'));
