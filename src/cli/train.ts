@@ -37,7 +37,7 @@ Training
   --lora-targets LIST    comma-separated projections (default q_proj,k_proj,v_proj,o_proj)
   --checkpoint-every N   steps between checkpoints (default: 10 per run, at most 200 apart)
   --export-gguf TYPE     also write CKPT_DIR/model-TYPE.gguf: f32, f16 or q8_0 (for node-llama-cpp, llama.cpp, Ollama)
-  --threads N            BLAS threads (default: all cores)
+  --threads N            kernel threads (default: all cores)
   --kernels K            auto (default), native or ts (also ACTIVE_READING_KERNELS)
   --seed N               seed for initialisation, data order and dropout (default 0)
   -h, --help             show this help
