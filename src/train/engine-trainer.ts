@@ -133,6 +133,9 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
       };
       tokenizer = trained.tokenizer;
     }
+    // A new model's special ids are the tokenizer's (documents are packed with its EOS between them), not
+    // the config defaults (1 and 2), which would make transformers stop on whatever tokens those are.
+    config = { ...config, bosTokenId: tokenizer.bosId ?? null, eosTokenId: tokenizer.eosId };
   }
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new Error(

@@ -100,6 +100,11 @@ describe('train', () => {
     expect(history.at(-1)![1]).toBeLessThan(history[0]![1] * 0.6);
     const checkpoint = await loadHfCheckpoint(out);
     expect(checkpoint.config.vocabSize).toBe(300);
+    // The special ids in config.json are the trained tokenizer's (its EOS separates the packed documents).
+    const tokenizerJson = JSON.parse(await fs.readFile(path.join(out, 'tokenizer.json'), 'utf8'));
+    const eos = tokenizerJson.added_tokens.find((t: { content: string }) => t.content === '<|endoftext|>');
+    expect(checkpoint.config.eosTokenId).toBe(eos.id);
+    expect(checkpoint.config.bosTokenId).toBe(eos.id); // GPT-2's convention: one token for both
     expect(checkpoint.tokenizerFile).toBe(path.join(out, 'tokenizer.json'));
     const gguf = await readGgufHeader(path.join(out, 'model-q8_0.gguf'));
     expect(gguf.metadata.get('general.architecture')).toBe('llama');

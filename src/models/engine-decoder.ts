@@ -1,0 +1,180 @@
+/**
+ * Incremental decoding on the engine's Llama model: a KV cache (keys after RoPE, values) that tokens are fed
+ * into a chunk at a time, returning the next-token logits. The arithmetic is that of `generate()` in
+ * src/engine/generate.ts, row for row (the same ops, the same attention loop over the cache, the same sampler),
+ * so a prompt prefilled in chunks gives the tokens `generate()` gives; what it adds is control between
+ * tokens (stop strings, abort, yielding to the event loop), which `generate()` runs in one synchronous call.
+ */
+import type { Kernels } from '../engine/kernels/types.js';
+import type { LlamaModel, LlamaShape } from '../engine/llama.js';
+import { add, embedding, linear, rmsnorm, rope, swiglu, type OpContext } from '../engine/ops.js';
+import type { Rng } from '../engine/rng.js';
+import { ropeTables } from '../engine/rope-tables.js';
+import { Tensor } from '../engine/tensor.js';
+
+export class KvDecoder {
+  private readonly shape: LlamaShape;
+  private readonly ctx: OpContext;
+  private readonly cos: Float32Array;
+  private readonly sin: Float32Array;
+  private readonly cacheK: Float32Array[];
+  private readonly cacheV: Float32Array[];
+  private filled = 0;
+
+  /** `capacity`: positions the cache holds (prompt + generated tokens). */
+  constructor(
+    private readonly model: LlamaModel,
+    kernels: Kernels,
+    readonly capacity: number,
+  ) {
+    if (model.lora) throw new Error('KvDecoder needs merged weights (a model without LoRA adapters)');
+    this.shape = model.shape;
+    this.ctx = { kernels };
+    const tables = ropeTables(this.shape, capacity);
+    this.cos = tables.cos;
+    this.sin = tables.sin;
+    const width = capacity * this.shape.numKvHeads * this.shape.headDim;
+    this.cacheK = Array.from({ length: this.shape.numLayers }, () => new Float32Array(width));
+    this.cacheV = Array.from({ length: this.shape.numLayers }, () => new Float32Array(width));
+  }
+
+  /** Positions filled so far. */
+  get length(): number {
+    return this.filled;
+  }
+
+  /** Feeds `tokens` at the next positions; returns the logits of the token after the last one. */
+  feed(tokens: ArrayLike<number>): Float32Array {
+    const s = this.shape;
+    const T = tokens.length;
+    const start = this.filled;
+    if (T === 0) throw new RangeError('feed needs at least one token');
+    if (start + T > this.capacity) {
+      throw new RangeError(`KV cache full: ${start} + ${T} tokens exceed its ${this.capacity} positions`);
+    }
+    const ctx = this.ctx;
+    const param = (name: string): Tensor => {
+      const t = this.model.params.get(name);
+      if (!t) throw new Error(`model has no parameter ${name}`);
+      return t;
+    };
+    const half = s.headDim / 2;
+    const kvWidth = s.numKvHeads * s.headDim;
+    const qWidth = s.numHeads * s.headDim;
+    // Row r of this chunk sits at position start + r: the rope op reads table row (r mod T) of these views.
+    const cos = this.cos.subarray(start * half, (start + T) * half);
+    const sin = this.sin.subarray(start * half, (start + T) * half);
+
+    let h = embedding(ctx, Int32Array.from(tokens), param('model.embed_tokens.weight'));
+    for (let i = 0; i < s.numLayers; i++) {
+      const p = `model.layers.${i}.`;
+      const proj = (input: Tensor, name: string, biased: boolean | undefined): Tensor =>
+        linear(ctx, input, param(`${p}${name}.weight`), biased ? param(`${p}${name}.bias`) : undefined);
+      const x = rmsnorm(ctx, h, param(`${p}input_layernorm.weight`), s.rmsNormEps);
+      const q = rope(ctx, proj(x, 'self_attn.q_proj', s.attentionBias), s.numHeads, s.headDim, T, cos, sin);
+      const k = rope(ctx, proj(x, 'self_attn.k_proj', s.attentionBias), s.numKvHeads, s.headDim, T, cos, sin);
+      const v = proj(x, 'self_attn.v_proj', s.attentionBias);
+      const cacheK = this.cacheK[i] as Float32Array;
+      const cacheV = this.cacheV[i] as Float32Array;
+      cacheK.set(k.data, start * kvWidth);
+      cacheV.set(v.data, start * kvWidth);
+      const attended = new Float32Array(T * qWidth);
+      for (let r = 0; r < T; r++) {
+        attendCache(
+          q.data.subarray(r * qWidth, (r + 1) * qWidth),
+          cacheK,
+          cacheV,
+          start + r + 1,
+          s,
+          attended.subarray(r * qWidth, (r + 1) * qWidth),
+        );
+      }
+      h = add(ctx, h, proj(new Tensor(attended, [T, qWidth]), 'self_attn.o_proj', s.outputBias));
+      const y = rmsnorm(ctx, h, param(`${p}post_attention_layernorm.weight`), s.rmsNormEps);
+      const mlp = swiglu(ctx, proj(y, 'mlp.gate_proj', s.mlpBias), proj(y, 'mlp.up_proj', s.mlpBias));
+      h = add(ctx, h, proj(mlp, 'mlp.down_proj', s.mlpBias));
+    }
+    this.filled += T;
+    // Only the last row's logits are needed: the LM head is the largest product, skip it for the others.
+    const H = s.hiddenSize;
+    const last = new Tensor(h.data.slice((T - 1) * H, T * H), [1, H]);
+    const normed = rmsnorm(ctx, last, param('model.norm.weight'), s.rmsNormEps);
+    const head = param(s.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+    return linear(ctx, normed, head).data;
+  }
+}
+
+/**
+ * One query row against `length` cached positions, grouped-query heads, written into `out` (zeroed).
+ * The same loop, in the same order and precision, as generate.ts's attendCache.
+ */
+function attendCache(
+  q: Float32Array,
+  keys: Float32Array,
+  values: Float32Array,
+  length: number,
+  s: { numHeads: number; numKvHeads: number; headDim: number },
+  out: Float32Array,
+): void {
+  const D = s.headDim;
+  const group = s.numHeads / s.numKvHeads;
+  const kvWidth = s.numKvHeads * D;
+  const scores = new Float64Array(length);
+  const scale = 1 / Math.sqrt(D);
+  for (let h = 0; h < s.numHeads; h++) {
+    const kh = Math.floor(h / group);
+    const qh = h * D;
+    let max = -Infinity;
+    for (let t = 0; t < length; t++) {
+      const kt = t * kvWidth + kh * D;
+      let dot = 0;
+      for (let d = 0; d < D; d++) dot += (q[qh + d] as number) * (keys[kt + d] as number);
+      const score = dot * scale;
+      scores[t] = score;
+      if (score > max) max = score;
+    }
+    let sum = 0;
+    for (let t = 0; t < length; t++) sum += scores[t] = Math.exp((scores[t] as number) - max);
+    for (let t = 0; t < length; t++) {
+      const w = (scores[t] as number) / sum;
+      const vt = t * kvWidth + kh * D;
+      for (let d = 0; d < D; d++) out[qh + d] = (out[qh + d] as number) + w * (values[vt + d] as number);
+    }
+  }
+}
+
+/**
+ * The next token: greedy at temperature 0, else softmax sampling at `temperature` within the top-p nucleus.
+ * The same draws as generate.ts's sampler for the same Rng state (ties in weight keep the lower id first,
+ * as its stable sort does); the order is built over typed arrays, which matters at 50k-token vocabularies.
+ */
+export function pickToken(logits: Float32Array, temperature: number, topP: number, rng: Rng): number {
+  if (temperature <= 0) {
+    let best = 0;
+    for (let v = 1; v < logits.length; v++) if ((logits[v] as number) > (logits[best] as number)) best = v;
+    return best;
+  }
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  const weights = new Float64Array(logits.length);
+  let total = 0;
+  for (let v = 0; v < logits.length; v++) weights[v] = Math.exp(((logits[v] as number) - max) / temperature);
+  for (let v = 0; v < weights.length; v++) total += weights[v] as number;
+  const order = new Int32Array(logits.length);
+  for (let v = 0; v < order.length; v++) order[v] = v;
+  order.sort((a, b) => (weights[b] as number) - (weights[a] as number) || a - b);
+  let kept = 0;
+  let end = 0;
+  while (end < order.length) {
+    kept += weights[order[end] as number] as number;
+    end++;
+    if (kept >= topP * total) break;
+  }
+  let r = rng.next() * kept;
+  for (let i = 0; i < end; i++) {
+    const id = order[i] as number;
+    r -= weights[id] as number;
+    if (r <= 0) return id;
+  }
+  return order[end - 1] as number;
+}
