@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { UsageError } from './args.js';
+import { compareCommand, COMPARE_HELP } from './compare.js';
+import { evalCommand, EVAL_HELP } from './eval.js';
+import { qaCommand, QA_HELP } from './qa.js';
 import { studyCommand, STUDY_HELP } from './study.js';
 import { trainCommand, TRAIN_HELP } from './train.js';
 
@@ -10,6 +13,9 @@ Make a language model learn a body of documents, and measure how much it learned
 Commands
   study     turn a corpus into Active Reading training data (and the paper's baselines)
   train     train a Llama-family model on that data with the TypeScript engine (CPU)
+  qa        make a QA set: import SimpleQA or FinanceBench, or generate probe questions from a corpus
+  eval      ask a model the questions closed-book (or with the source text) and grade the answers
+  compare   put several evaluations side by side in one table and chart
 
 Run "active-reading <command> --help" for the options of a command.
 `;
@@ -17,8 +23,17 @@ Run "active-reading <command> --help" for the options of a command.
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   study: studyCommand,
   train: trainCommand,
+  qa: qaCommand,
+  eval: evalCommand,
+  compare: compareCommand,
 };
-const HELPS: Record<string, string> = { study: STUDY_HELP, train: TRAIN_HELP };
+const HELPS: Record<string, string> = {
+  study: STUDY_HELP,
+  train: TRAIN_HELP,
+  qa: QA_HELP,
+  eval: EVAL_HELP,
+  compare: COMPARE_HELP,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
