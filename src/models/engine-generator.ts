@@ -27,7 +27,7 @@ import { KvDecoder, pickToken } from './engine-decoder.js';
 import { modelFingerprint } from './engine-fingerprint.js';
 import { loadEngineModelDir, stopTokenIds } from './engine-model-dir.js';
 import { createPromptRenderer, type PromptRenderer } from './engine-prompt.js';
-import { ModelRequestError } from './errors.js';
+import { abortedError, closedError, ModelRequestError, rejectOnAbort } from './errors.js';
 import type { ChatMessage, GenerationRequest, GenerationResult, TextGenerator } from './types.js';
 
 export interface EngineGeneratorOptions {
@@ -270,24 +270,3 @@ function firstStopIndex(text: string, stops: readonly string[]): number {
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function rejectOnAbort<T>(promise: Promise<T>, signal: AbortSignal, id: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(id, signal));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function abortedError(id: string, signal: AbortSignal): ModelRequestError {
-  return new ModelRequestError(`${id}: request aborted`, {
-    retryable: false,
-    code: 'ABORTED',
-    cause: signal.reason,
-  });
-}
-
-function closedError(id: string): ModelRequestError {
-  return new ModelRequestError(`${id}: generator is closed`, { retryable: false, code: 'CLOSED' });
-}

@@ -38,3 +38,27 @@ export const RETRYABLE_NETWORK_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ]);
+
+/** Rejects with `abortedError` as soon as `signal` aborts, whether or not `promise` has settled by then. */
+export function rejectOnAbort<T>(promise: Promise<T>, signal: AbortSignal, id: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(id, signal));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** The error of a request its caller aborted (timeout, shutdown): never retried. */
+export function abortedError(id: string, signal: AbortSignal): ModelRequestError {
+  return new ModelRequestError(`${id}: request aborted`, {
+    retryable: false,
+    code: 'ABORTED',
+    cause: signal.reason,
+  });
+}
+
+/** The error of a request to a generator that was closed. */
+export function closedError(id: string): ModelRequestError {
+  return new ModelRequestError(`${id}: generator is closed`, { retryable: false, code: 'CLOSED' });
+}

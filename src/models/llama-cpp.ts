@@ -21,7 +21,7 @@ import type {
   LlamaText,
   Token,
 } from 'node-llama-cpp';
-import { ModelRequestError } from './errors.js';
+import { abortedError, closedError, ModelRequestError, rejectOnAbort } from './errors.js';
 import type { ChatMessage, GenerationRequest, GenerationResult, TextGenerator } from './types.js';
 
 /** Compute backend: `'auto'` picks CUDA/Vulkan/Metal when a prebuilt binary works, else the CPU. */
@@ -422,27 +422,6 @@ class SequencePool {
       waiter.reject(this.closedError());
     }
   }
-}
-
-function rejectOnAbort<T>(promise: Promise<T>, signal: AbortSignal, id: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(id, signal));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function abortedError(id: string, signal: AbortSignal): ModelRequestError {
-  return new ModelRequestError(`${id}: request aborted`, {
-    retryable: false,
-    code: 'ABORTED',
-    cause: signal.reason,
-  });
-}
-
-function closedError(id: string): ModelRequestError {
-  return new ModelRequestError(`${id}: generator is closed`, { retryable: false, code: 'CLOSED' });
 }
 
 function positiveInt(value: number, name: string): number {
