@@ -3,7 +3,7 @@
  * `train --out` directory directly, with no GGUF export.
  *
  * Each call renders its messages (engine-prompt.ts), prefills a fresh KV cache and samples token by token
- * (engine-decoder.ts). Behaviour follows the GGUF provider: temperature (default 1; 0 = greedy) and top-p over
+ * (src/engine/kv-decoder.ts). Behaviour follows the GGUF provider: temperature (default 1; 0 = greedy) and top-p over
  * the full vocabulary, a random seed unless one is given, stop strings cut the text and end the generation as
  * soon as one appears, EOS ids end it too, `completionTokens` counts every sampled token (the EOS or the tokens
  * completing a stop string included). The prompt must leave room for one token in the context
@@ -23,7 +23,7 @@ import type { Kernels } from '../engine/kernels/types.js';
 import { LlamaModel, shapeFromConfig } from '../engine/llama.js';
 import { Rng } from '../engine/rng.js';
 import type { TextTokenizer } from '../engine/tokenizer/types.js';
-import { KvDecoder, pickToken } from './engine-decoder.js';
+import { KvDecoder, pickToken } from '../engine/kv-decoder.js';
 import { modelFingerprint } from './engine-fingerprint.js';
 import { loadEngineModelDir, stopTokenIds } from './engine-model-dir.js';
 import { createPromptRenderer, type PromptRenderer } from './engine-prompt.js';

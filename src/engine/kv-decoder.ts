@@ -1,16 +1,15 @@
 /**
  * Incremental decoding on the engine's Llama model: a KV cache (keys after RoPE, values) that tokens are fed
- * into a chunk at a time, returning the next-token logits. The arithmetic is that of `generate()` in
- * src/engine/generate.ts, row for row (the same ops, the same attention loop over the cache, the same sampler),
- * so a prompt prefilled in chunks gives the tokens `generate()` gives; what it adds is control between
- * tokens (stop strings, abort, yielding to the event loop), which `generate()` runs in one synchronous call.
+ * into a chunk at a time (a whole prompt, then one generated token per call), returning the next-token
+ * logits. `generate()` runs it in one synchronous loop; the engine TextGenerator (src/models) drives it token
+ * by token to check stop strings, aborts and yield to the event loop in between.
  */
-import type { Kernels } from '../engine/kernels/types.js';
-import type { LlamaModel, LlamaShape } from '../engine/llama.js';
-import { add, embedding, linear, rmsnorm, rope, swiglu, type OpContext } from '../engine/ops.js';
-import type { Rng } from '../engine/rng.js';
-import { ropeTables } from '../engine/rope-tables.js';
-import { Tensor } from '../engine/tensor.js';
+import type { Kernels } from './kernels/types.js';
+import type { LlamaModel, LlamaShape } from './llama.js';
+import { add, attention, embedding, linear, rmsnorm, rope, swiglu, type OpContext } from './ops.js';
+import type { Rng } from './rng.js';
+import { ropeTables } from './rope-tables.js';
+import { Tensor } from './tensor.js';
 
 export class KvDecoder {
   private readonly shape: LlamaShape;
@@ -78,16 +77,23 @@ export class KvDecoder {
       const cacheV = this.cacheV[i] as Float32Array;
       cacheK.set(k.data, start * kvWidth);
       cacheV.set(v.data, start * kvWidth);
-      const attended = new Float32Array(T * qWidth);
-      for (let r = 0; r < T; r++) {
-        attendCache(
-          q.data.subarray(r * qWidth, (r + 1) * qWidth),
-          cacheK,
-          cacheV,
-          start + r + 1,
-          s,
-          attended.subarray(r * qWidth, (r + 1) * qWidth),
-        );
+      let attended: Float32Array;
+      if (start === 0 && T > 1) {
+        // A prompt fed into an empty cache is plain causal attention: batched GEMMs, not a loop per row.
+        const dims = { batch: 1, seqLen: T, heads: s.numHeads, kvHeads: s.numKvHeads, headDim: s.headDim };
+        attended = attention(ctx, q, k, v, dims).data;
+      } else {
+        attended = new Float32Array(T * qWidth);
+        for (let r = 0; r < T; r++) {
+          attendCache(
+            q.data.subarray(r * qWidth, (r + 1) * qWidth),
+            cacheK,
+            cacheV,
+            start + r + 1,
+            s,
+            attended.subarray(r * qWidth, (r + 1) * qWidth),
+          );
+        }
       }
       h = add(ctx, h, proj(new Tensor(attended, [T, qWidth]), 'self_attn.o_proj', s.outputBias));
       const y = rmsnorm(ctx, h, param(`${p}post_attention_layernorm.weight`), s.rmsNormEps);
@@ -106,7 +112,6 @@ export class KvDecoder {
 
 /**
  * One query row against `length` cached positions, grouped-query heads, written into `out` (zeroed).
- * The same loop, in the same order and precision, as generate.ts's attendCache.
  */
 function attendCache(
   q: Float32Array,
@@ -145,8 +150,8 @@ function attendCache(
 
 /**
  * The next token: greedy at temperature 0, else softmax sampling at `temperature` within the top-p nucleus.
- * The same draws as generate.ts's sampler for the same Rng state (ties in weight keep the lower id first,
- * as its stable sort does); the order is built over typed arrays, which matters at 50k-token vocabularies.
+ * Ties in weight keep the lower id first; the order is built over typed arrays, which matters at 50k-token
+ * vocabularies.
  */
 export function pickToken(logits: Float32Array, temperature: number, topP: number, rng: Rng): number {
   if (temperature <= 0) {
