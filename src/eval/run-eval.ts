@@ -133,9 +133,19 @@ async function execute(
 
   const failures = new FailurePolicy(log);
   const failedIds = new Set<string>();
+  let contextHinted = false;
   const reportFailure = (error: unknown, id: string, what: string) => {
-    if (stopSignal.aborted && (error as { code?: string }).code === 'ABORTED') return;
+    const code = (error as { code?: string }).code;
+    if (stopSignal.aborted && code === 'ABORTED') return;
     failedIds.add(id);
+    if (code === 'CONTEXT_LENGTH_EXCEEDED' && !contextHinted) {
+      contextHinted = true; // small models (e.g. trained from scratch) may not fit the few-shot prompt
+      log(
+        config.mode === 'closed-book'
+          ? 'hint: the closed-book prompt does not fit this model: give a shorter one with --prompts DIR (DIR/answer-closed-book.txt, see prompts/README.md)'
+          : 'hint: lower --context-tokens, or give a shorter prompt with --prompts DIR (DIR/answer-gold-context.txt)',
+      );
+    }
     if (failures.record(error, `${what} ${id}`)) stopController.abort();
   };
   // Tasks catch their request errors; anything else (a failed write) stops the run.

@@ -601,5 +601,15 @@ describe('eval of a tiny engine checkpoint directory', () => {
     const answers = await readJsonlFile<AnswerRecord>(path.join(out, 'answers.jsonl'));
     for (const a of answers) expect(a.completion_tokens).toBeLessThanOrEqual(6);
     await expect(fs.access(path.join(out, 'report.html'))).resolves.toBeUndefined();
+
+    // The same weights with a 64-token context cannot take the few-shot prompt: the run says how to fix it.
+    const small = path.join(dir, 'engine-ckpt', 'small');
+    await writeTokenizerJson(small, trainByteLevelBpe(texts, { vocabSize: 300 }).tokenizerJson);
+    const smallConfig = { ...config, maxPositionEmbeddings: 64 };
+    await saveHfCheckpoint(small, smallConfig, initLlamaWeights(shapeFromConfig(smallConfig), { seed: 3 }));
+    const tooLong = await cli(['eval', '--qa', qa, '--out', path.join(dir, 'small-eval'), '--model', small]);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toMatch(/hint: the closed-book prompt does not fit this model: .*--prompts DIR/);
+    expect(tooLong.stderr.match(/hint:/g)).toHaveLength(1);
   });
 });
