@@ -36,6 +36,8 @@ Training
   --lora-dropout P       LoRA dropout (default 0.05)
   --lora-targets LIST    comma-separated projections (default q_proj,k_proj,v_proj,o_proj)
   --checkpoint-every N   steps between checkpoints (default: 10 per run, at most 200 apart)
+  --snapshots N          also keep N evenly spaced intermediate models in OUT/snapshots/step-*/ (loadable
+                         Hugging Face directories, e.g. for eval at several training budgets)
   --export-gguf TYPE     also write CKPT_DIR/model-TYPE.gguf: f32, f16 or q8_0 (for node-llama-cpp, llama.cpp, Ollama)
   --threads N            kernel threads (default: all cores)
   --kernels K            auto (default), native or ts (also ACTIVE_READING_KERNELS)
@@ -65,6 +67,7 @@ const OPTIONS = {
   'lora-dropout': { type: 'string' },
   'lora-targets': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  snapshots: { type: 'string' },
   'export-gguf': { type: 'string' },
   threads: { type: 'string' },
   kernels: { type: 'string' },
@@ -105,6 +108,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     schedule: parseChoice('--schedule', values.schedule, ['cosine', 'linear', 'constant'] as const),
     weightDecay: parseNumber('--weight-decay', values['weight-decay'], { min: 0 }),
     checkpointEvery: parseNumber('--checkpoint-every', values['checkpoint-every'], { min: 1, integer: true }),
+    snapshots: parseNumber('--snapshots', values.snapshots, { min: 0, max: 1000, integer: true }),
     exportGguf: parseChoice('--export-gguf', values['export-gguf'], ['f32', 'f16', 'q8_0'] as const),
     threads: parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true }),
     kernels: parseChoice('--kernels', values.kernels, ['auto', 'native', 'ts'] as const),

@@ -56,6 +56,11 @@ export interface EngineTrainOptions {
   schedule?: Schedule;
   weightDecay?: number;
   clip?: number;
+  /**
+   * Intermediate models to keep: this many evenly spaced snapshots, each a loadable Hugging Face directory
+   * `OUT/snapshots/step-N/` (with `snapshot.json`: step and tokens trained), for accuracy-vs-tokens curves.
+   */
+  snapshots?: number;
   /** Save a resumable checkpoint every N steps (default: 10 checkpoints over the run, at least every 200 steps). */
   checkpointEvery?: number;
   kernels?: 'auto' | 'ts' | 'native';
@@ -212,6 +217,11 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
   const every = options.checkpointEvery ?? Math.max(1, Math.min(200, Math.ceil(totalSteps / 10)));
   const warmup = options.warmup ?? Math.min(100, Math.floor(totalSteps / 10));
   let tokensDone = 0;
+  const snapshotSteps = new Set<number>();
+  for (let i = 1; i <= (options.snapshots ?? 0); i++) {
+    const at = Math.round((i * totalSteps) / ((options.snapshots ?? 0) + 1));
+    if (at > 0 && at < totalSteps) snapshotSteps.add(at);
+  }
   const progress = new Progress({
     label: 'train',
     unit: 'steps',
@@ -252,6 +262,11 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
       losses.push([step + 1, loss]);
       tokensDone += batch.batch * batch.seqLen;
       progress.update(step + 1);
+      if (snapshotSteps.has(step + 1)) {
+        await saveSnapshot(out, step + 1, (step + 1) * batchSize * seqLen, (dir) =>
+          saveFinalModel(dir, model, config, tokenizerFiles),
+        );
+      }
       if ((step + 1) % every === 0 && step + 1 < totalSteps) {
         await saveCheckpoint(out, model, optimizer, {
           format: 'active-reading/train@1',
@@ -344,6 +359,24 @@ async function saveFinalModel(
 }
 
 const CHECKPOINTS = 'checkpoints';
+
+/** Writes one snapshot whole or not at all: into a temporary folder, renamed into place. */
+async function saveSnapshot(
+  out: string,
+  step: number,
+  tokens: number,
+  write: (dir: string) => Promise<void>,
+): Promise<void> {
+  const name = `step-${String(step).padStart(8, '0')}`;
+  const root = path.join(out, 'snapshots');
+  const tmp = path.join(root, `.${name}.tmp`);
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp, { recursive: true });
+  await write(tmp);
+  await fs.writeFile(path.join(tmp, 'snapshot.json'), `${JSON.stringify({ step, tokens })}\n`);
+  await fs.rm(path.join(root, name), { recursive: true, force: true });
+  await fs.rename(tmp, path.join(root, name));
+}
 
 /**
  * A checkpoint is a folder `checkpoints/step-N/` with the trainable tensors, the optimizer moments and the

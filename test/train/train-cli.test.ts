@@ -91,6 +91,8 @@ describe('train', () => {
       '3e-3',
       '--export-gguf',
       'q8_0',
+      '--snapshots',
+      '3',
     ]);
     expect(stderr).toMatch(/kernels: (native|ts)/);
     expect(code).toBe(0);
@@ -106,6 +108,17 @@ describe('train', () => {
     expect(checkpoint.config.eosTokenId).toBe(eos.id);
     expect(checkpoint.config.bosTokenId).toBe(eos.id); // GPT-2's convention: one token for both
     expect(checkpoint.tokenizerFile).toBe(path.join(out, 'tokenizer.json'));
+    // Three evenly spaced intermediate models, each a loadable HF directory that knows its step and tokens.
+    const snapshots = (await fs.readdir(path.join(out, 'snapshots'))).sort();
+    expect(snapshots).toEqual(['step-00000020', 'step-00000040', 'step-00000060']);
+    for (const [i, name] of snapshots.entries()) {
+      const info = JSON.parse(await fs.readFile(path.join(out, 'snapshots', name, 'snapshot.json'), 'utf8'));
+      expect(info).toEqual({ step: 20 * (i + 1), tokens: 20 * (i + 1) * 256 });
+      const snap = await loadHfCheckpoint(path.join(out, 'snapshots', name));
+      expect(snap.tensors.get('model.norm.weight')?.data).not.toEqual(
+        checkpoint.tensors.get('model.norm.weight')?.data,
+      );
+    }
     const gguf = await readGgufHeader(path.join(out, 'model-q8_0.gguf'));
     expect(gguf.metadata.get('general.architecture')).toBe('llama');
   });
