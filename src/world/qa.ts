@@ -1,0 +1,75 @@
+/**
+ * The evaluation set: one question per (person, attribute), in wordings used only here (and in the
+ * train-split QA documents), never by the simulated reader, so a method cannot pass by having seen the
+ * exact test question in its study data. People are split train / held-out by a seeded shuffle: as in
+ * Physics of Language Models 3.1, QA of the train people is trained on, held-out people are evaluated.
+ */
+import type { QaItem } from '../eval/qa-sets/types.js';
+import { factsOf } from './facts.js';
+import { rngFor, shuffled } from './random.js';
+import { ATTRIBUTES, type Attribute, type Person, type World } from './world.js';
+
+/** Eval-only question wordings, `{name}` for the person's full name. */
+export const EVAL_QUESTION_TEMPLATES: Readonly<Record<Attribute, string>> = {
+  birth_date: 'What is the birth date of {name}?',
+  birth_city: 'What is the birth city of {name}?',
+  university: 'Which university did {name} attend?',
+  major: 'Which field did {name} study?',
+  employer: 'Which company did {name} work for?',
+  employer_city: 'In which city did {name} work?',
+};
+
+export type QaSplit = 'train' | 'heldout';
+
+export interface WorldQaItem extends QaItem {
+  doc_id: string;
+  title: string;
+  split: QaSplit;
+  attribute: Attribute;
+  /** The same split and attribute, for writers that keep only QaItem fields (writeQaJsonl). */
+  metadata: { split: QaSplit; attribute: Attribute; person: string };
+}
+
+export interface QaSetOptions {
+  /** Share of people held out (evaluated, their QA never trained on). Default 0.5. */
+  heldOutShare?: number;
+  /** Seed of the split; default: the world's seed. */
+  seed?: number;
+}
+
+export function evalQuestion(attribute: Attribute, name: string): string {
+  return EVAL_QUESTION_TEMPLATES[attribute].replace('{name}', name);
+}
+
+/** Which people are held out: the first round(n * share) of a seeded shuffle. */
+export function heldOutPeople(world: World, options: QaSetOptions = {}): Set<string> {
+  const share = options.heldOutShare ?? 0.5;
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`heldOutShare must be in [0, 1], got ${share}`);
+  const order = shuffled(rngFor(options.seed ?? world.seed, 'qa-split'), world.people);
+  return new Set(order.slice(0, Math.round(world.people.length * share)).map((p) => p.id));
+}
+
+/** Items in person order, then attribute order; ids `PERSON:ATTRIBUTE`. */
+export function buildQaSet(world: World, options: QaSetOptions = {}): WorldQaItem[] {
+  const heldOut = heldOutPeople(world, options);
+  return world.people.flatMap((person: Person) => {
+    const facts = factsOf(person, world);
+    const split: QaSplit = heldOut.has(person.id) ? 'heldout' : 'train';
+    return ATTRIBUTES.map((attribute) => ({
+      id: `${person.id}:${attribute}`,
+      question: evalQuestion(attribute, person.name),
+      answer: facts[attribute],
+      doc_id: person.id,
+      title: person.name,
+      source: 'world',
+      split,
+      attribute,
+      metadata: { split, attribute, person: person.id },
+    }));
+  });
+}
+
+/** The train-split items as training documents, one per item: "Question: ...\nAnswer: ...". */
+export function trainingQaText(items: readonly WorldQaItem[]): string[] {
+  return items.filter((i) => i.split === 'train').map((i) => `Question: ${i.question}\nAnswer: ${i.answer}`);
+}
