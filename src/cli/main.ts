@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { UsageError } from './args.js';
 import { compareCommand, COMPARE_HELP } from './compare.js';
+import { demoCommand, DEMO_HELP } from './demo.js';
 import { evalCommand, EVAL_HELP } from './eval.js';
 import { qaCommand, QA_HELP } from './qa.js';
 import { studyCommand, STUDY_HELP } from './study.js';
@@ -11,6 +12,7 @@ const HELP = `Usage: active-reading <command> [options]
 Make a language model learn a body of documents, and measure how much it learned.
 
 Commands
+  demo      the whole loop offline on a fictional world: study, train, evaluate, report (start here)
   study     turn a corpus into Active Reading training data (and the paper's baselines)
   train     train a Llama-family model on that data with the TypeScript engine (CPU)
   qa        make a QA set: import SimpleQA or FinanceBench, or generate probe questions from a corpus
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   qa: qaCommand,
   eval: evalCommand,
   compare: compareCommand,
+  demo: demoCommand,
 };
 const HELPS: Record<string, string> = {
   study: STUDY_HELP,
@@ -33,6 +36,7 @@ const HELPS: Record<string, string> = {
   qa: QA_HELP,
   eval: EVAL_HELP,
   compare: COMPARE_HELP,
+  demo: DEMO_HELP,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -15,6 +15,10 @@ export interface OpenGeneratorOptions {
   concurrency?: number;
   threads?: number;
   contextSize?: number;
+  /** For a model directory: which engine kernels (default auto). */
+  kernels?: 'auto' | 'ts' | 'native';
+  /** For a model directory: where its one-line notices go (default stderr). */
+  log?: (line: string) => void;
 }
 
 /** What `--model` accepts, for error messages. */
@@ -63,6 +67,8 @@ export async function openTextGenerator(options: OpenGeneratorOptions): Promise<
       modelDir: options.model,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
+      ...(options.kernels ? { kernels: options.kernels } : {}),
+      ...(options.log ? { log: options.log } : {}),
     });
   }
   if (isLocalModelPath(options.model)) {
