@@ -1,6 +1,7 @@
 /**
  * The paraphrase baseline, simulated: the biography rewritten in a requested style, with varied sentence
- * templates and order but still document-like (the name once or twice, then pronouns). Weaker than Active
+ * templates and order but still document-like (the name once or twice, then pronouns; in every bullet when
+ * the style asks for it). Weaker than Active
  * Reading by design, as in the paper: a rewrite keeps the document's shape, so facts stay tied to a
  * pronoun rather than to the name.
  */
@@ -37,7 +38,13 @@ function looseOrder(rng: Rng): Attribute[] {
   return [first as Attribute, ...shuffled(rng, rest)];
 }
 
-export function writeParaphrase(rng: Rng, style: ParaphraseStyle, person: Person, facts: Facts): string {
+export function writeParaphrase(
+  rng: Rng,
+  style: ParaphraseStyle,
+  person: Person,
+  facts: Facts,
+  styleText = '',
+): string {
   switch (style) {
     case 'encyclopedia':
       return sentences(rng, person, facts, looseOrder(rng)).join(' ');
@@ -46,7 +53,11 @@ export function writeParaphrase(rng: Rng, style: ParaphraseStyle, person: Person
       return [s.slice(0, 3).join(' '), s.slice(3).join(' ')].join('\n\n');
     }
     case 'bullets': {
-      const s = sentences(rng, person, facts, looseOrder(rng));
+      // The built-in bullet style asks for the subject in every bullet, and an LLM would comply.
+      const everyBullet = /every bullet|each bullet/i.test(styleText);
+      const s = everyBullet
+        ? looseOrder(rng).map((a) => factSentence(rng, named(person), a, facts, PLAIN_TEMPLATES))
+        : sentences(rng, person, facts, looseOrder(rng));
       return [
         pick(rng, [`Notes: ${person.name}`, `${person.name}: key facts`]),
         ...s.map((x) => `- ${x}`),

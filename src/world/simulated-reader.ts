@@ -63,7 +63,7 @@ export function createSimulatedReader(world: World, options: SimulatedReaderOpti
       case 'ar-apply':
         return FORMS[formOfStrategy(vars.strategy ?? '')]({ person, world, facts, rng });
       case 'paraphrase':
-        return writeParaphrase(rng, styleOf(vars.style ?? ''), person, facts);
+        return writeParaphrase(rng, styleOf(vars.style ?? ''), person, facts, vars.style ?? '');
       case 'qa':
         return writeQaPairs(rng, person, facts);
       case 'entigraph-entities':
