@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildDemoReport, demoTable } from '../demo/demo-report.js';
+import { mkdir } from 'node:fs/promises';
+import { buildDemoReport, demoCharts, demoTable } from '../demo/demo-report.js';
 import { DEMO_METHODS, runDemo, type DemoMethod } from '../demo/run-demo.js';
 import { DEMO_SIZE_NAMES, DEMO_SIZES } from '../demo/sizes.js';
 import { writeReport } from '../report/index.js';
+import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { UsageError, parseChoice, parseNumber, withInterrupts } from './args.js';
 
 export const DEMO_HELP = `Usage: active-reading demo [--size small|medium|large] [--seed N] [--out DIR]
@@ -12,8 +14,8 @@ The whole pipeline offline, with no model file and no network: a seeded fictiona
 biographies; study data for repeat, paraphrase, qa and ar under the same token budget, written by the real
 study engine against a SIMULATED reader (a world-grounded stand-in for an LLM, labelled as such everywhere);
 one small model trained from scratch per method on the TypeScript engine; closed-book questions about people
-whose questions were never trained on. Prints the table and writes DIR/report.html. Interrupted, the same
-command resumes.
+whose questions were never trained on. Prints the table and writes DIR/report.html (and its charts as
+DIR/charts/*.svg). Interrupted, the same command resumes.
 
 Options
   --size S               small (50 people), medium (default, 100 people) or large (200 people, a deeper model)
@@ -68,7 +70,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
     });
     if (result.rows.length > 0) {
       const report = path.join(out, 'report.html');
-      await writeReport(report, buildDemoReport(result));
+      const built = buildDemoReport(result);
+      await writeReport(report, built);
+      await mkdir(path.join(out, 'charts'), { recursive: true });
+      for (const chart of demoCharts(built))
+        await writeFileAtomic(path.join(out, 'charts', chart.file), chart.svg);
       process.stdout.write(`\n${demoTable(result)}\n\n(${result.settings.simulation})\nreport: ${report}\n`);
     }
     if (result.status !== 'complete') {

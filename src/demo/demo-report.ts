@@ -3,7 +3,7 @@
  * accuracy-vs-training-tokens curve, and how the numbers were made. Also the plain-text table for the terminal.
  */
 import type { MetricWithCi } from '../eval/metrics.js';
-import type { Cell, IntervalValue, Report } from '../report/index.js';
+import { renderSection, type Cell, type IntervalValue, type Report } from '../report/index.js';
 import type { DemoResult } from './run-demo.js';
 
 function interval(m: MetricWithCi): IntervalValue | null {
@@ -135,4 +135,17 @@ export function demoTable(result: DemoResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   return [row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
+}
+
+/**
+ * The report's two charts as standalone SVG files (for a README or slides): `accuracy.svg` (held-out and
+ * train-people accuracy by method) and `curve.svg` (held-out accuracy against tokens trained).
+ */
+export function demoCharts(report: Report): Array<{ file: string; svg: string }> {
+  const files = ['accuracy.svg', 'curve.svg'];
+  const charts = report.sections.filter((s) => s.kind === 'bar-chart' || s.kind === 'line-chart');
+  return charts.flatMap((section, i) => {
+    const svg = /<svg[\s\S]*<\/svg>/.exec(renderSection(section))?.[0];
+    return svg ? [{ file: files[i] ?? `chart-${i}.svg`, svg: `${svg}\n` }] : [];
+  });
 }

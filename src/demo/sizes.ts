@@ -25,14 +25,14 @@ export interface DemoSize {
   snapshots: number;
 }
 
-const MODEL = { hiddenSize: 128, intermediateSize: 352, numLayers: 4, numHeads: 4, vocabSize: 1024 };
+const MODEL = { hiddenSize: 128, intermediateSize: 352, numLayers: 2, numHeads: 4, vocabSize: 1024 };
 
 export const DEMO_SIZES = {
   small: {
     name: 'small',
     people: 50,
-    studyTokensPerPerson: 12_000,
-    qaShare: 0.3,
+    studyTokensPerPerson: 24_000,
+    qaShare: 0.5,
     model: MODEL,
     seqLen: 128,
     batchTokens: 2048,
@@ -42,8 +42,8 @@ export const DEMO_SIZES = {
   medium: {
     name: 'medium',
     people: 100,
-    studyTokensPerPerson: 12_000,
-    qaShare: 0.3,
+    studyTokensPerPerson: 24_000,
+    qaShare: 0.5,
     model: MODEL,
     seqLen: 128,
     batchTokens: 2048,
@@ -53,9 +53,9 @@ export const DEMO_SIZES = {
   large: {
     name: 'large',
     people: 200,
-    studyTokensPerPerson: 12_000,
-    qaShare: 0.3,
-    model: { ...MODEL, numLayers: 6 },
+    studyTokensPerPerson: 24_000,
+    qaShare: 0.5,
+    model: { ...MODEL, numLayers: 4 },
     seqLen: 128,
     batchTokens: 2048,
     lr: 3e-3,

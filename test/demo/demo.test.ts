@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_HELP } from '../../src/cli/demo.js';
-import { buildDemoReport, demoTable } from '../../src/demo/demo-report.js';
+import { buildDemoReport, demoCharts, demoTable } from '../../src/demo/demo-report.js';
 import { runDemo } from '../../src/demo/run-demo.js';
 import type { DemoSize } from '../../src/demo/sizes.js';
 import { renderReport } from '../../src/report/index.js';
@@ -67,6 +67,10 @@ describe('demo', () => {
     expect(html).toMatch(/SIMULATION/);
     expect(html).not.toMatch(/<script|src="http|href="http/);
     expect(html.match(/<svg/g)).toHaveLength(2);
+    const charts = demoCharts(buildDemoReport(result));
+    expect(charts.map((c) => c.file)).toEqual(['accuracy.svg', 'curve.svg']);
+    for (const c of charts)
+      expect(c.svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
     expect(demoTable(result).split('\n')).toHaveLength(2 + 4);
     expect(JSON.parse(await fs.readFile(path.join(out, 'demo.json'), 'utf8')).rows).toHaveLength(4);
 
