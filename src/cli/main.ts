@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '--version' || command === '-v') {
-    const { toolVersion } = await import('../study/manifest.js');
+    const { toolVersion } = await import('../runtime/tool-version.js');
     process.stdout.write(`${toolVersion()}\n`);
     return 0;
   }

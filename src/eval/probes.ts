@@ -22,7 +22,7 @@ import { TaskPool } from '../runtime/pool.js';
 import { Progress } from '../runtime/progress.js';
 import type { RetryOptions } from '../runtime/retry.js';
 import { RunLock } from '../runtime/run-lock.js';
-import { FailurePolicy } from '../study/failure-policy.js';
+import { FailurePolicy } from '../runtime/failure-policy.js';
 import { forEachChunk } from './chunk-source.js';
 import { normalizeAnswer } from './graders/normalize.js';
 import { parseProbeReply, type ProbePair } from './probe-parse.js';

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { IngestSummary } from '../corpus/types.js';
 import type { TokenCheckpoint } from '../dataset/checkpoints.js';
 import type { LedgerEntry } from '../runtime/ledger.js';
@@ -97,12 +95,4 @@ export async function readManifest(runDir: string): Promise<StudyManifest | unde
 
 export async function writeManifest(runDir: string, manifest: StudyManifest): Promise<void> {
   await writeFileAtomic(path.join(runDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-let cachedVersion: string | undefined;
-export function toolVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
-  cachedVersion = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  return cachedVersion;
 }

@@ -13,13 +13,13 @@ import { LlmRuntime } from '../runtime/llm-runtime.js';
 import { TaskPool } from '../runtime/pool.js';
 import { RunLock } from '../runtime/run-lock.js';
 import { Progress, fmt } from '../runtime/progress.js';
+import { toolVersion } from '../runtime/tool-version.js';
 import { ChunkTable } from './chunk-table.js';
 import { ensureChunks } from './chunks-file.js';
 import {
   describeDifferences,
   fingerprintOf,
   readManifest,
-  toolVersion,
   writeManifest,
   type RunStatus,
   type StudyFingerprintFields,
@@ -28,7 +28,7 @@ import {
 import { METHOD_SPECS, type MethodContext, type StageOneEntry, type WorkUnit } from './methods.js';
 import { hasWords, requestSeed } from './seeds.js';
 import { StrategyStore } from './strategy-store.js';
-import { FailurePolicy } from './failure-policy.js';
+import { FailurePolicy } from '../runtime/failure-policy.js';
 import { loadTemplates } from './templates.js';
 
 export interface StudyOptions {

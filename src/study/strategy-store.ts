@@ -1,12 +1,10 @@
 import { describeEntryProblem } from '../config/stage-one-entry.js';
 import { closeSync, openSync } from 'node:fs';
 import { JsonlAppendLog, readLineAt, scanJsonl } from '../runtime/jsonl-log.js';
+import { InvalidRunDataError } from '../runtime/failure-policy.js';
 import type { StageOneEntry } from './methods.js';
 
-/** A file of the run directory holds something the run cannot use: stop and let the user fix it. */
-export class InvalidRunDataError extends Error {
-  override readonly name = 'InvalidRunDataError';
-}
+export { InvalidRunDataError };
 
 function entryKey(e: { method: string; doc_id: string; chunk_index: number; rep: number }): string {
   return `${e.method}\u0000${e.doc_id}\u0000${e.chunk_index}\u0000${e.rep}`;

@@ -1,5 +1,9 @@
 import { ModelRequestError } from '../models/errors.js';
-import { InvalidRunDataError } from './strategy-store.js';
+
+/** A file of the run directory holds something the run cannot use: stop and let the user fix it. */
+export class InvalidRunDataError extends Error {
+  override readonly name = 'InvalidRunDataError';
+}
 
 /**
  * Decides what a failed generation means for the run: a refused request (401/403/404: wrong key, model or

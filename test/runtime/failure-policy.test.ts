@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelRequestError } from '../../src/models/errors.js';
-import { FailurePolicy } from '../../src/study/failure-policy.js';
-import { InvalidRunDataError } from '../../src/study/strategy-store.js';
+import { FailurePolicy, InvalidRunDataError } from '../../src/runtime/failure-policy.js';
 
 describe('FailurePolicy', () => {
   it('tolerates scattered failures but stops once they reach 10 and outnumber successes', () => {
