@@ -60,6 +60,9 @@ const cases: Case[] = [
   { M: 7, N: 13, K: 5, alpha: -0.5, beta: 0.25, pad: 3 },
   { M: 13, N: 5, K: 7, alpha: 2, beta: 1, pad: 1 },
   { M: 64, N: 64, K: 64, alpha: 1, beta: 0, pad: 0 },
+  // One to four rows take the ts kernels' unpacked path (decoding one token at a time).
+  { M: 1, N: 37, K: 300, alpha: 1, beta: 0, pad: 2 },
+  { M: 3, N: 65, K: 20, alpha: -0.5, beta: 1, pad: 1 },
   { M: 67, N: 33, K: 300, alpha: 0.75, beta: -1, pad: 5 }, // crosses the ts KC=256 and MC=64 blocks
   // Large enough for the addon to split C over its own threads: by rows, then by columns.
   { M: 300, N: 70, K: 130, alpha: 1, beta: 1, pad: 3 },

@@ -207,6 +207,54 @@ function macroKernel(
   }
 }
 
+/** Up to this many rows of C, products skip the packing (it would touch all of B to use it a few times). */
+const SKINNY_ROWS = 4;
+
+/**
+ * C += alpha·op(A)·op(B) for a few rows (token-by-token decoding is one row): straight dot products or row
+ * updates over B as it is stored, accumulated in double like the packed path.
+ */
+function skinnyGemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C: Float32Array,
+  ldc: number,
+): void {
+  const a = new Float64Array(K);
+  const acc = new Float64Array(N);
+  for (let i = 0; i < M; i++) {
+    for (let k = 0; k < K; k++) a[k] = (transA ? A[k * lda + i] : A[i * lda + k]) as number;
+    if (transB) {
+      // B is [N, K]: output n is the dot product of this row with B's row n.
+      for (let n = 0; n < N; n++) {
+        const row = n * ldb;
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += (a[k] as number) * (B[row + k] as number);
+        acc[n] = sum;
+      }
+    } else {
+      // B is [K, N]: add a[k] times B's row k.
+      acc.fill(0);
+      for (let k = 0; k < K; k++) {
+        const ak = a[k] as number;
+        if (ak === 0) continue;
+        const row = k * ldb;
+        for (let n = 0; n < N; n++) acc[n] = (acc[n] as number) + ak * (B[row + n] as number);
+      }
+    }
+    const c = i * ldc;
+    for (let n = 0; n < N; n++) C[c + n] = (C[c + n] as number) + alpha * (acc[n] as number);
+  }
+}
+
 function sgemm(
   transA: boolean,
   transB: boolean,
@@ -226,6 +274,10 @@ function sgemm(
   if (M === 0 || N === 0) return;
   scaleC(M, N, beta, C, ldc);
   if (K === 0 || alpha === 0) return;
+  if (M <= SKINNY_ROWS) {
+    skinnyGemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+    return;
+  }
   const pa = (packA ??= new Float64Array(MC * KC));
   const pb = (packB ??= new Float64Array(KC * NC));
   for (let j0 = 0; j0 < N; j0 += NC) {
