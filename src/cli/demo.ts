@@ -18,7 +18,7 @@ whose questions were never trained on. Prints the table and writes DIR/report.ht
 DIR/charts/*.svg). Interrupted, the same command resumes.
 
 Options
-  --size S               small (50 people), medium (default, 100 people) or large (200 people, a deeper model)
+  --size S               small (50 people), medium (default, 80 people) or large (200 people, a deeper model)
   --seed N               seed of the world, the study and the training (default 0)
   --out DIR              output folder (default ./active-reading-demo)
   --methods LIST         comma-separated subset of ${DEMO_METHODS.join(',')} (default: all)

@@ -25,11 +25,11 @@ export interface DemoSize {
   snapshots: number;
 }
 
-const MODEL = { hiddenSize: 128, intermediateSize: 352, numLayers: 2, numHeads: 4, vocabSize: 1024 };
+const MODEL = { hiddenSize: 128, intermediateSize: 352, numLayers: 3, numHeads: 4, vocabSize: 1024 };
 
 const MEDIUM: DemoSize = {
   name: 'medium',
-  people: 100,
+  people: 80,
   studyTokensPerPerson: 24_000,
   qaShare: 0.5,
   model: MODEL,
