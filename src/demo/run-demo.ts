@@ -134,7 +134,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // same compute, whatever its tokenizer makes of each method's text; a method with fewer tokens is repeated.
   const steps = Math.ceil(budget / (1 - size.qaShare) / (batchRows * size.seqLen));
   const rows: DemoRow[] = [];
-  let kernels = options.kernels ?? 'auto';
+  /** The kernels that ran, for the report: the trainer's answer once a model has trained. */
+  let kernels: string = options.kernels ?? 'auto';
   for (const [index, method] of methods.entries()) {
     if (options.signal?.aborted) break;
     const stage = `[${index + 1}/${methods.length}] ${method}`;
@@ -174,16 +175,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       steps,
       seed,
       snapshots: size.snapshots,
-      kernels,
+      kernels: options.kernels ?? 'auto',
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.signal ? { signal: options.signal } : {}),
-      log: (line) => {
-        const used = /^kernels: (\w+)/.exec(line)?.[1];
-        if (used === 'native' || used === 'ts') kernels = used;
-        log(line);
-      },
+      log,
       ...(options.progressStream ? { progressStream: options.progressStream } : {}),
     });
+    kernels = trained.kernels;
     if (trained.status !== 'complete') return interrupted(rows, settings, started, kernels);
     const trainSeconds = (Date.now() - t) / 1000;
     const trainTokens = trained.steps * batchRows * size.seqLen;
@@ -263,9 +261,7 @@ async function evaluateModel(
       maxTokens: 16,
       concurrency: 1,
       ...(options.signal ? { signal: options.signal } : {}),
-      log: (line) => {
-        if (!/^(done|report):/.test(line)) context.log(line);
-      },
+      log: context.log,
       ...(options.progressStream ? { progressStream: options.progressStream } : {}),
     });
     const metric = result.summary.metrics?.correct;

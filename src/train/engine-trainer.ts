@@ -74,6 +74,8 @@ export interface EngineTrainResult {
   steps: number;
   finalLoss: number;
   out: string;
+  /** The kernels that ran: 'native' or 'ts' (after the automatic choice and any fallback). */
+  kernels: Kernels['name'];
 }
 
 /** What a checkpoint records so a restarted run continues exactly where it was. */
@@ -303,7 +305,7 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
       log(`exported ${file}`);
     }
   }
-  return { status, steps: step, finalLoss: losses.at(-1)?.[1] ?? NaN, out };
+  return { status, steps: step, finalLoss: losses.at(-1)?.[1] ?? NaN, out, kernels: kernels.name };
 }
 
 /**

@@ -40,6 +40,7 @@ describe('demo', () => {
       progressStream: quiet,
     });
     expect(result.status).toBe('complete');
+    expect(['native', 'ts']).toContain(result.kernels);
     expect(result.rows.map((r) => r.method)).toEqual(['repeat', 'paraphrase', 'qa', 'ar']);
     for (const row of result.rows) {
       // The same study budget for every method (the engine stops within one generation of it).

@@ -54,6 +54,7 @@ describe('LoRA with dropout', () => {
       const clean = path.join(dir, 'clean');
       const first = await trainWithEngine(lora(clean));
       expect(first.status).toBe('complete');
+      expect(first.kernels).toBe('ts');
 
       // A crash after step 8: the newer checkpoint is gone and `latest` names step 8.
       const crashed = path.join(dir, 'crashed');
