@@ -362,22 +362,40 @@ async function saveFinalModel(
 
 const CHECKPOINTS = 'checkpoints';
 
-/** Writes one snapshot whole or not at all: into a temporary folder, renamed into place. */
+/** `step-00000042`: step folders sort by name in step order. */
+function stepName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}`;
+}
+
+/**
+ * Writes the folder `root/name` whole or not at all: `write` fills a temporary sibling, which then replaces
+ * any folder of that name. A crash leaves at most a `.name.tmp` that the next write clears.
+ */
+async function writeFolderAtomic(
+  root: string,
+  name: string,
+  write: (dir: string) => Promise<void>,
+): Promise<void> {
+  const tmp = path.join(root, `.${name}.tmp`);
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp, { recursive: true });
+  await write(tmp);
+  const final = path.join(root, name);
+  await fs.rm(final, { recursive: true, force: true });
+  await fs.rename(tmp, final);
+}
+
+/** One intermediate model, a loadable HF folder `snapshots/step-N/` with its step and tokens trained. */
 async function saveSnapshot(
   out: string,
   step: number,
   tokens: number,
   write: (dir: string) => Promise<void>,
 ): Promise<void> {
-  const name = `step-${String(step).padStart(8, '0')}`;
-  const root = path.join(out, 'snapshots');
-  const tmp = path.join(root, `.${name}.tmp`);
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp, { recursive: true });
-  await write(tmp);
-  await fs.writeFile(path.join(tmp, 'snapshot.json'), `${JSON.stringify({ step, tokens })}\n`);
-  await fs.rm(path.join(root, name), { recursive: true, force: true });
-  await fs.rename(tmp, path.join(root, name));
+  await writeFolderAtomic(path.join(out, 'snapshots'), stepName(step), async (dir) => {
+    await write(dir);
+    await fs.writeFile(path.join(dir, 'snapshot.json'), `${JSON.stringify({ step, tokens })}\n`);
+  });
 }
 
 /**
@@ -392,27 +410,24 @@ async function saveCheckpoint(
   state: TrainerState,
 ): Promise<void> {
   const root = path.join(out, CHECKPOINTS);
-  await fs.mkdir(root, { recursive: true });
-  const name = `step-${String(state.step).padStart(8, '0')}`;
-  const tmp = path.join(root, `.${name}.tmp`);
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp);
-  const trainable = [...model.params].filter(([, t]) => t.requiresGrad);
-  await writeSafetensors(
-    path.join(tmp, 'trainable.safetensors'),
-    new Map(trainable.map(([n, t]) => [n, { shape: [...t.shape], data: t.data }])),
-  );
-  const moments = optimizer.exportState().moments;
-  const opt = new Map<string, { shape: number[]; data: Float32Array }>();
-  trainable.forEach(([n], i) => {
-    opt.set(`${n}.exp_avg`, { shape: [moments[i]!.m.length], data: moments[i]!.m });
-    opt.set(`${n}.exp_avg_sq`, { shape: [moments[i]!.v.length], data: moments[i]!.v });
+  const name = stepName(state.step);
+  await writeFolderAtomic(root, name, async (dir) => {
+    const trainable = [...model.params].filter(([, t]) => t.requiresGrad);
+    await writeSafetensors(
+      path.join(dir, 'trainable.safetensors'),
+      new Map(trainable.map(([n, t]) => [n, { shape: [...t.shape], data: t.data }])),
+    );
+    const moments = optimizer.exportState().moments;
+    const opt = new Map<string, { shape: number[]; data: Float32Array }>();
+    trainable.forEach(([n], i) => {
+      opt.set(`${n}.exp_avg`, { shape: [moments[i]!.m.length], data: moments[i]!.m });
+      opt.set(`${n}.exp_avg_sq`, { shape: [moments[i]!.v.length], data: moments[i]!.v });
+    });
+    await writeSafetensors(path.join(dir, 'optimizer.safetensors'), opt, {
+      step: String(optimizer.stepCount),
+    });
+    await fs.writeFile(path.join(dir, 'trainer_state.json'), `${JSON.stringify(state)}\n`);
   });
-  await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), opt, { step: String(optimizer.stepCount) });
-  await fs.writeFile(path.join(tmp, 'trainer_state.json'), `${JSON.stringify(state)}\n`);
-  const final = path.join(root, name);
-  await fs.rm(final, { recursive: true, force: true });
-  await fs.rename(tmp, final);
   await writeFileAtomic(path.join(root, 'latest'), `${name}\n`);
   const all = (await fs.readdir(root)).filter((n) => /^step-\d+$/.test(n)).sort();
   for (const old of all.slice(0, -2)) await fs.rm(path.join(root, old), { recursive: true, force: true });
