@@ -9,10 +9,15 @@ import { factsOf } from './facts.js';
 import { rngFor, shuffled } from './random.js';
 import { ATTRIBUTES, type Attribute, type Person, type World } from './world.js';
 
-/** Eval-only question wordings, `{name}` for the person's full name. */
+/**
+ * Eval-only question wordings, `{name}` for the person's full name. No two differ by a single word: with
+ * "What is the birth city of X?" beside "What is the birth date of X?" the demo's 3-layer models answered the
+ * birth date to the city question, even for train people whose exact QA they had trained on (3 of 40 right at
+ * seed 1), so the eval measured telling two near-identical wordings apart rather than knowing the city.
+ */
 export const EVAL_QUESTION_TEMPLATES: Readonly<Record<Attribute, string>> = {
   birth_date: 'What is the birth date of {name}?',
-  birth_city: 'What is the birth city of {name}?',
+  birth_city: 'What city does {name} come from?',
   university: 'Which university did {name} attend?',
   major: 'Which field did {name} study?',
   employer: 'Which company did {name} work for?',

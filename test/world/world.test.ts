@@ -121,6 +121,17 @@ describe('buildQaSet', () => {
     expect(date).toMatch(/^\d{1,2} [A-Z][a-z]+ \d{4}$/);
   });
 
+  it('words the questions of different attributes apart by more than one word', () => {
+    const words = (t: string) => t.toLowerCase().replace(/[?]/g, '').split(/\s+/);
+    const templates = Object.values(EVAL_QUESTION_TEMPLATES).map(words);
+    for (const [i, a] of templates.entries()) {
+      for (const b of templates.slice(i + 1)) {
+        if (a.length !== b.length) continue;
+        expect(a.filter((w, k) => w !== b[k]).length, `${a.join(' ')} / ${b.join(' ')}`).toBeGreaterThan(1);
+      }
+    }
+  });
+
   it('splits people (not questions) by a seeded shuffle', () => {
     const items = buildQaSet(world, { seed: 1 });
     const split = new Map<string, string>();
