@@ -9,6 +9,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { openSource } from '../dataset/sources.js';
 import { trainByteLevelBpe, writeTokenizerJson } from '../engine/tokenizer/index.js';
 import type { MetricWithCi } from '../eval/metrics.js';
 import { writeQaJsonl } from '../eval/qa-sets/index.js';
@@ -91,7 +92,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
   await claimOutDir(out, settings);
 
-  // 1. The world, its corpus, the QA set and one tokenizer shared by every method's model.
+  // 1. The world, its corpus and the QA set.
   const world = buildWorld({ people: size.people, seed });
   const worldDir = path.join(out, 'world');
   const corpus = await writeWorldCorpus(worldDir, world);
@@ -109,16 +110,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const qaTexts = trainingQaText(qa);
   const qaTrainingFile = path.join(worldDir, 'qa-training-examples.jsonl');
   await writeFileAtomic(qaTrainingFile, qaTexts.map((text) => JSON.stringify({ text })).join('\n') + '\n');
-  const modelDir = path.join(out, 'model-config');
-  if (!existsSync(path.join(modelDir, 'tokenizer.json'))) {
-    const docs = world.people.map((p) => renderDocument(p, world).text);
-    const trained = trainByteLevelBpe([...docs, ...qaTexts], { vocabSize: size.model.vocabSize });
-    await writeTokenizerJson(modelDir, trained.tokenizerJson);
-  }
-  await writeFileAtomic(
-    path.join(modelDir, 'config.json'),
-    `${JSON.stringify(demoModelConfig(size), null, 2)}\n`,
-  );
   const promptsDir = path.join(out, 'prompts');
   await fs.mkdir(promptsDir, { recursive: true });
   await writeFileAtomic(path.join(promptsDir, 'answer-closed-book.txt'), ANSWER_PROMPT);
@@ -136,12 +127,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const rows: DemoRow[] = [];
   /** The kernels that ran, for the report: the trainer's answer once a model has trained. */
   let kernels: string = options.kernels ?? 'auto';
+
+  // 2. Study: the real engine against the simulated reader, the same budget for every method. All methods
+  // first, because the tokenizer is trained on every method's text.
+  const studies = new Map<DemoMethod, { dir: string; seconds: number; tokens: number; records: number }>();
   for (const [index, method] of methods.entries()) {
-    if (options.signal?.aborted) break;
-    const stage = `[${index + 1}/${methods.length}] ${method}`;
-    // 2. Study: the real engine against the simulated reader, the same budget for every method.
-    log(`demo ${stage}: study (budget ${budget} tokens)`);
-    let t = Date.now();
+    log(`demo [${index + 1}/${methods.length}] ${method}: study (budget ${budget} tokens)`);
+    const t = Date.now();
     const studyDir = path.join(out, 'study', method);
     const study = await runStudy({
       corpus,
@@ -156,13 +148,43 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       ...(options.progressStream ? { progressStream: options.progressStream } : {}),
     });
     if (study.status !== 'complete') return interrupted(rows, settings, started, kernels);
-    const studySeconds = (Date.now() - t) / 1000;
-    const studyTokens = study.manifest.tokens[method] ?? 0;
-    const studyRecords = study.manifest.counts.records[method] ?? 0;
+    studies.set(method, {
+      dir: studyDir,
+      seconds: (Date.now() - t) / 1000,
+      tokens: study.manifest.tokens[method] ?? 0,
+      records: study.manifest.counts.records[method] ?? 0,
+    });
+  }
 
-    // 3. Train a from-scratch model on the study data + the train people's QA examples.
+  // 3. One tokenizer and model config for every method's model.
+  const modelDir = path.join(out, 'model-config');
+  if (!existsSync(path.join(modelDir, 'tokenizer.json'))) {
+    const docs = world.people.map((p) => renderDocument(p, world).text);
+    const texts = await tokenizerTexts(
+      [...docs, ...qaTexts],
+      [...studies.values()].map((st) => st.dir),
+    );
+    const trained = trainByteLevelBpe(texts, { vocabSize: size.model.vocabSize });
+    await writeTokenizerJson(modelDir, trained.tokenizerJson);
+  }
+  await writeFileAtomic(
+    path.join(modelDir, 'config.json'),
+    `${JSON.stringify(demoModelConfig(size), null, 2)}\n`,
+  );
+
+  for (const [index, method] of methods.entries()) {
+    if (options.signal?.aborted) break;
+    const stage = `[${index + 1}/${methods.length}] ${method}`;
+    const {
+      dir: studyDir,
+      seconds: studySeconds,
+      tokens: studyTokens,
+      records: studyRecords,
+    } = studies.get(method)!;
+
+    // 4. Train a from-scratch model on the study data + the train people's QA examples.
     log(`demo ${stage}: train`);
-    t = Date.now();
+    let t = Date.now();
     const modelOut = path.join(out, 'models', method);
     const trained = await trainWithEngine({
       data: studyDir,
@@ -186,7 +208,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const trainSeconds = (Date.now() - t) / 1000;
     const trainTokens = trained.steps * batchRows * size.seqLen;
 
-    // 4. Closed-book evaluation: held-out people (the measure), train people (for reference), and the
+    // 5. Closed-book evaluation: held-out people (the measure), train people (for reference), and the
     // held-out accuracy of each intermediate snapshot for the accuracy-vs-tokens curve.
     log(`demo ${stage}: evaluate`);
     t = Date.now();
@@ -270,6 +292,31 @@ async function evaluateModel(
   } finally {
     await generator.close();
   }
+}
+
+/** Study records per method in the tokenizer's training text: enough for its words, the same for each. */
+const TOKENIZER_RECORDS_PER_METHOD = 2000;
+
+/**
+ * The tokenizer's training text: an even sample of each study run, the same number of records from each,
+ * and the documents with the QA examples repeated to weigh as much as one method. Trained on the documents
+ * alone it spelled the study data's own words ("alma mater", "specialised") letter by letter, which made
+ * those methods' text longer and harder for a small model; on the study data alone, the QA words.
+ */
+async function tokenizerTexts(
+  worldTexts: readonly string[],
+  studyDirs: readonly string[],
+): Promise<string[]> {
+  const sample: string[] = [];
+  for (const dir of studyDirs) {
+    const texts: string[] = [];
+    for await (const doc of await openSource(dir, { include: 'response' })) texts.push(doc.text);
+    const stride = Math.max(1, texts.length / TOKENIZER_RECORDS_PER_METHOD);
+    for (let i = 0; i < texts.length; i += stride) sample.push(texts[Math.floor(i)]!);
+  }
+  const chars = (texts: readonly string[]) => texts.reduce((n, t) => n + t.length, 0);
+  const repeats = Math.max(1, Math.round(chars(sample) / Math.max(1, studyDirs.length) / chars(worldTexts)));
+  return [...sample, ...Array.from({ length: repeats }, () => worldTexts).flat()];
 }
 
 async function listSnapshots(modelOut: string): Promise<Array<{ dir: string; tokens: number }>> {
