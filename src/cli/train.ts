@@ -20,6 +20,8 @@ Data and model
   --out CKPT_DIR         output and checkpoint directory
   --replay FILE          generic text mixed into the training data (e.g. 10% replay)
   --replay-ratio R       share of the training tokens taken from --replay (default 0.1 with --replay)
+  --keep-order           pack documents in their file order (default: a seeded shuffle, so restatements
+                         of one chunk do not share a context window)
 
 Training
   --lr LR                peak learning rate (default 3e-4)
@@ -53,6 +55,7 @@ const OPTIONS = {
   out: { type: 'string' },
   replay: { type: 'string' },
   'replay-ratio': { type: 'string' },
+  'keep-order': { type: 'boolean' },
   lr: { type: 'string' },
   steps: { type: 'string' },
   epochs: { type: 'string' },
@@ -113,6 +116,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     threads: parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true }),
     kernels: parseChoice('--kernels', values.kernels, ['auto', 'native', 'ts'] as const),
     seed: parseNumber('--seed', values.seed, { min: 0, integer: true }),
+    ...(values['keep-order'] ? { keepOrder: true } : {}),
     ...(values.replay
       ? {
           replay: {

@@ -1,4 +1,6 @@
 import type { TextTokenizer } from '../engine/tokenizer/types.js';
+import { Rng } from '../engine/rng.js';
+import { shuffleInPlace } from './mixing.js';
 import type { Doc } from './sources.js';
 
 export interface PackOptions {
@@ -12,6 +14,13 @@ export interface PackOptions {
   maxWindows?: number;
   /** Windows per storage chunk (default: about 1M ids per chunk). */
   chunkWindows?: number;
+  /**
+   * Pack the documents in an order shuffled with this seed rather than in source order. A study run lists
+   * the restatements of one chunk side by side; packed so, a model reads the previous restatement in its
+   * context and can copy a fact from it instead of recalling it. With `maxWindows`, the documents that fill
+   * the windows are read first and shuffled among themselves.
+   */
+  shuffleSeed?: number;
 }
 
 /** What packing did. */
@@ -189,13 +198,15 @@ export async function packSequences(
     }
   };
 
-  for await (const doc of docs) {
+  const tokenized =
+    options.shuffleSeed === undefined
+      ? tokenize(docs, tokenizer)
+      : await shuffledDocuments(docs, tokenizer, options.shuffleSeed, maxWindows * seqLen + 2);
+  for await (const { prompt, text } of tokenized) {
     if (done) {
       stats.truncated = true;
       break;
     }
-    const text = tokenizer.encode(doc.text);
-    const prompt = doc.prompt ? tokenizer.encode(doc.prompt) : [];
     if (text.length === 0 && prompt.length === 0) {
       stats.emptyDocuments++;
       continue;
@@ -221,4 +232,37 @@ export async function packSequences(
   }
   out.trim();
   return out;
+}
+
+interface TokenizedDoc {
+  prompt: ArrayLike<number>;
+  text: ArrayLike<number>;
+}
+
+async function* tokenize(
+  docs: AsyncIterable<Doc> | Iterable<Doc>,
+  tokenizer: TextTokenizer,
+): AsyncGenerator<TokenizedDoc> {
+  for await (const doc of docs) {
+    yield { text: tokenizer.encode(doc.text), prompt: doc.prompt ? tokenizer.encode(doc.prompt) : [] };
+  }
+}
+
+/** The documents (as many as make `maxTokens`), tokenized and in a seeded random order. */
+async function shuffledDocuments(
+  docs: AsyncIterable<Doc> | Iterable<Doc>,
+  tokenizer: TextTokenizer,
+  seed: number,
+  maxTokens: number,
+): Promise<TokenizedDoc[]> {
+  const all: TokenizedDoc[] = [];
+  let tokens = 0;
+  for await (const doc of tokenize(docs, tokenizer)) {
+    all.push(doc);
+    tokens += doc.prompt.length + doc.text.length + 1;
+    if (tokens >= maxTokens) break;
+  }
+  const order = Int32Array.from(all.keys());
+  shuffleInPlace(order, new Rng(seed));
+  return Array.from(order, (i) => all[i] as TokenizedDoc);
 }

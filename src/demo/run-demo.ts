@@ -9,7 +9,6 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { openSource } from '../dataset/sources.js';
 import { trainByteLevelBpe, writeTokenizerJson } from '../engine/tokenizer/index.js';
 import type { MetricWithCi } from '../eval/metrics.js';
 import { writeQaJsonl } from '../eval/qa-sets/index.js';
@@ -23,6 +22,7 @@ import { buildQaSet, trainingQaText } from '../world/qa.js';
 import { createSimulatedReader, SIMULATION_NOTICE } from '../world/simulated-reader.js';
 import { buildWorld } from '../world/world.js';
 import { demoModelConfig, type DemoSize } from './sizes.js';
+import { tokenizerTexts } from './tokenizer-texts.js';
 
 export const DEMO_METHODS = ['repeat', 'paraphrase', 'qa', 'ar'] as const;
 export type DemoMethod = (typeof DEMO_METHODS)[number];
@@ -128,11 +128,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   /** The kernels that ran, for the report: the trainer's answer once a model has trained. */
   let kernels: string = options.kernels ?? 'auto';
 
-  // 2. Study: the real engine against the simulated reader, the same budget for every method. All methods
-  // first, because the tokenizer is trained on every method's text.
+  // 2. Study: the real engine against the simulated reader, the same budget for every method. Every method
+  // (not only those asked for) and before any training, because the tokenizer is trained on every method's
+  // text: a run of some methods then gives the numbers a run of all would.
   const studies = new Map<DemoMethod, { dir: string; seconds: number; tokens: number; records: number }>();
-  for (const [index, method] of methods.entries()) {
-    log(`demo [${index + 1}/${methods.length}] ${method}: study (budget ${budget} tokens)`);
+  for (const [index, method] of DEMO_METHODS.entries()) {
+    log(`demo study [${index + 1}/${DEMO_METHODS.length}] ${method} (budget ${budget} tokens)`);
     const t = Date.now();
     const studyDir = path.join(out, 'study', method);
     const study = await runStudy({
@@ -292,31 +293,6 @@ async function evaluateModel(
   } finally {
     await generator.close();
   }
-}
-
-/** Study records per method in the tokenizer's training text: enough for its words, the same for each. */
-const TOKENIZER_RECORDS_PER_METHOD = 2000;
-
-/**
- * The tokenizer's training text: an even sample of each study run, the same number of records from each,
- * and the documents with the QA examples repeated to weigh as much as one method. Trained on the documents
- * alone it spelled the study data's own words ("alma mater", "specialised") letter by letter, which made
- * those methods' text longer and harder for a small model; on the study data alone, the QA words.
- */
-async function tokenizerTexts(
-  worldTexts: readonly string[],
-  studyDirs: readonly string[],
-): Promise<string[]> {
-  const sample: string[] = [];
-  for (const dir of studyDirs) {
-    const texts: string[] = [];
-    for await (const doc of await openSource(dir, { include: 'response' })) texts.push(doc.text);
-    const stride = Math.max(1, texts.length / TOKENIZER_RECORDS_PER_METHOD);
-    for (let i = 0; i < texts.length; i += stride) sample.push(texts[Math.floor(i)]!);
-  }
-  const chars = (texts: readonly string[]) => texts.reduce((n, t) => n + t.length, 0);
-  const repeats = Math.max(1, Math.round(chars(sample) / Math.max(1, studyDirs.length) / chars(worldTexts)));
-  return [...sample, ...Array.from({ length: repeats }, () => worldTexts).flat()];
 }
 
 async function listSnapshots(modelOut: string): Promise<Array<{ dir: string; tokens: number }>> {

@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { batchAt, batchPlan } from '../dataset/batches.js';
-import { mixFingerprint, mixSources, type MixInput } from '../dataset/mixing.js';
+import { deriveSeed, mixFingerprint, mixSources, type MixInput } from '../dataset/mixing.js';
 import { packSequences } from '../dataset/packing.js';
 import { openSource } from '../dataset/sources.js';
 import { exportGguf, gpt2TokenizerFromHf } from '../engine/export-gguf.js';
@@ -23,6 +23,9 @@ import { loadHfTokenizer, trainByteLevelBpe, writeTokenizerJson } from '../engin
 import type { TextTokenizer } from '../engine/tokenizer/types.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { Progress, fmt } from '../runtime/progress.js';
+
+/** deriveSeed purpose of the document order (any constant unlike the mix's own). */
+const DOC_ORDER_STREAM = 0x646f6373;
 
 export interface EngineTrainOptions {
   /** A study run directory, a .jsonl file or a .txt/.md file. */
@@ -49,6 +52,11 @@ export interface EngineTrainOptions {
    */
   microBatchTokens?: number;
   replay?: { file: string; ratio: number };
+  /**
+   * Pack the documents in their source order (default false: in an order shuffled with the seed, so that
+   * the restatements a study run lists side by side do not share a context window; see packing.ts).
+   */
+  keepOrder?: boolean;
   exportGguf?: 'f32' | 'f16' | 'q8_0';
   threads?: number;
   seed?: number;
@@ -158,7 +166,9 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
     onIssue: (i) => log(`skipped ${i.source}${i.line ? `:${i.line}` : ''}: ${i.reason}`),
   });
   const inputs: MixInput[] = [];
-  const mainWindows = await packSequences(study, tokenizer, { seqLen });
+  const shuffle = (source: number) =>
+    options.keepOrder ? {} : { shuffleSeed: deriveSeed(seed, DOC_ORDER_STREAM, source) };
+  const mainWindows = await packSequences(study, tokenizer, { seqLen, ...shuffle(0) });
   if (mainWindows.count === 0) throw new Error(`${options.data}: no training text found`);
   const replayRatio = options.replay?.ratio ?? 0;
   inputs.push({ name: 'data', windows: mainWindows, share: 1 - replayRatio });
@@ -168,6 +178,7 @@ export async function trainWithEngine(options: EngineTrainOptions): Promise<Engi
     const replay = await packSequences(await openSource(options.replay.file), tokenizer, {
       seqLen,
       maxWindows: wanted,
+      ...shuffle(1),
     });
     inputs.push({ name: 'replay', windows: replay, share: replayRatio });
   }

@@ -131,6 +131,36 @@ describe('packSequences', () => {
     for (let i = 0; i < 5; i++) expect(Array.from(w.ids(i))).toEqual(Array.from(full.ids(i)));
   });
 
+  it('packs the documents in a seeded random order with shuffleSeed, all of them, each whole', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ text: `doc ${i}` }));
+    const split = (w: PackedWindows) =>
+      tok
+        .decode(reassemble(w).ids.map((id) => (id === EOS ? 10 : id)))
+        .split('\n')
+        .filter(Boolean);
+    const inOrder = split(await packSequences(many, tok, { seqLen: 16 }));
+    expect(inOrder).toEqual(many.map((d) => d.text));
+    const a = split(await packSequences(many, tok, { seqLen: 16, shuffleSeed: 1 }));
+    expect(a).not.toEqual(inOrder);
+    expect([...a].sort()).toEqual([...inOrder].sort());
+    expect(split(await packSequences(many, tok, { seqLen: 16, shuffleSeed: 1 }))).toEqual(a);
+    expect(split(await packSequences(many, tok, { seqLen: 16, shuffleSeed: 2 }))).not.toEqual(a);
+  });
+
+  it('with shuffleSeed and maxWindows, shuffles only the documents that fill the windows', async () => {
+    let read = 0;
+    async function* many(): AsyncGenerator<Doc> {
+      for (let i = 0; i < 1000; i++) {
+        read++;
+        yield { text: `document number ${i}` };
+      }
+    }
+    const w = await packSequences(many(), tok, { seqLen: 32, maxWindows: 5, shuffleSeed: 3 });
+    expect(w.count).toBe(5);
+    expect(w.stats.truncated).toBe(true);
+    expect(read).toBeLessThan(20);
+  });
+
   it('returns no windows for no documents and rejects bad options', async () => {
     expect((await packSequences([], tok, { seqLen: 8 })).count).toBe(0);
     await expect(packSequences([], tok, { seqLen: 0 })).rejects.toThrow(/seqLen/);

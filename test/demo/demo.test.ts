@@ -7,6 +7,7 @@ import { DEMO_HELP } from '../../src/cli/demo.js';
 import { buildDemoReport, demoCharts, demoTable } from '../../src/demo/demo-report.js';
 import { runDemo } from '../../src/demo/run-demo.js';
 import type { DemoSize } from '../../src/demo/sizes.js';
+import { tokenizerTexts } from '../../src/demo/tokenizer-texts.js';
 import { renderReport } from '../../src/report/index.js';
 
 const CLI = path.resolve('dist/cli/main.js');
@@ -74,6 +75,18 @@ describe('demo', () => {
       expect(c.svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
     expect(demoTable(result).split('\n')).toHaveLength(2 + 4);
     expect(JSON.parse(await fs.readFile(path.join(out, 'demo.json'), 'utf8')).rows).toHaveLength(4);
+
+    // The shared tokenizer learned from every method's text, and from the world's documents and QA as much
+    // as from one method.
+    const world = ['Alba Korr was born in Elvgate.', 'Question: Where?\nAnswer: Elvgate'];
+    const studyDirs = result.rows.map((r) => path.join(out, 'study', r.method));
+    const texts = await tokenizerTexts(world, studyDirs);
+    expect(texts.some((t) => t.startsWith('Q: '))).toBe(true); // qa
+    expect(texts.some((t) => t.startsWith('## '))).toBe(true); // ar
+    const worldChars = texts.filter((t) => world.includes(t)).join('').length;
+    const studyChars = texts.filter((t) => !world.includes(t)).join('').length;
+    expect(worldChars / (studyChars / 4)).toBeGreaterThan(0.8);
+    expect(worldChars / (studyChars / 4)).toBeLessThan(1.25);
 
     // The same command again resumes everything and gives the same numbers.
     const again = await runDemo({ out, size: TINY, seed: 2, log: () => {}, progressStream: quiet });
