@@ -2,7 +2,7 @@
  * The offline demo with a variant of a size preset, for exploring what the demo's defaults should be (the
  * figures in bench/RESULTS.md). Prints held-out and train-people accuracy per method and the held-out curve.
  *
- * Usage: npx tsx bench/demo-variant.ts OUT_DIR JSON [METHODS] [PRESET] [--seed N] [--kernels auto|native|ts]
+ * Usage: npx tsx bench/demo-variant.ts OUT_DIR JSON [METHODS] [PRESET] [--seed N] [--kernels auto|native|ts] [--parallel N]
  * The JSON is merged into the preset (e.g. '{"people":60,"qaShare":0.5,"model":{...}}').
  */
 import { parseArgs } from 'node:util';
@@ -12,10 +12,17 @@ import { DEMO_SIZES, type DemoSizeName } from '../src/demo/sizes.js';
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { seed: { type: 'string', default: '0' }, kernels: { type: 'string', default: 'auto' } },
+    options: {
+      seed: { type: 'string', default: '0' },
+      kernels: { type: 'string', default: 'auto' },
+      parallel: { type: 'string', default: '1' },
+    },
   });
   const [out, json = '{}', methods = 'repeat,paraphrase,qa,ar', preset = 'medium'] = positionals;
-  if (!out) throw new Error('usage: demo-variant.ts OUT_DIR JSON [METHODS] [PRESET] [--seed N] [--kernels K]');
+  if (!out)
+    throw new Error(
+      'usage: demo-variant.ts OUT_DIR JSON [METHODS] [PRESET] [--seed N] [--kernels K] [--parallel N]',
+    );
   const size = { ...DEMO_SIZES[preset as DemoSizeName], ...(JSON.parse(json) as object) };
   const started = Date.now();
   const result = await runDemo({
@@ -23,6 +30,7 @@ async function main(): Promise<void> {
     size,
     seed: Number(values.seed),
     kernels: values.kernels as 'auto' | 'native' | 'ts',
+    parallel: Number(values.parallel),
     methods: methods.split(',') as DemoMethod[],
     log: () => {},
     progressStream: { write: () => true },

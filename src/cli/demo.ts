@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { mkdir } from 'node:fs/promises';
 import { buildDemoReport, demoCharts, demoTable } from '../demo/demo-report.js';
 import { DEMO_METHODS, runDemo, type DemoMethod } from '../demo/run-demo.js';
 import { DEMO_SIZE_NAMES, DEMO_SIZES } from '../demo/sizes.js';
+import { BUILD_HINT, loadKernels } from '../engine/kernels/index.js';
 import { writeReport } from '../report/index.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { UsageError, parseChoice, parseNumber, withInterrupts } from './args.js';
@@ -23,7 +25,9 @@ Options
   --out DIR              output folder (default ./active-reading-demo)
   --methods LIST         comma-separated subset of ${DEMO_METHODS.join(',')} (default: all)
   --kernels K            auto (default), native or ts
-  --threads N            kernel threads (default: all cores)
+  --parallel N           methods trained at once, each in its own process (default: one per core, at most
+                         4); the cores are shared out among them
+  --threads N            kernel threads per method (default: the cores / --parallel)
   -h, --help             show this help
 `;
 
@@ -34,6 +38,7 @@ const OPTIONS = {
   methods: { type: 'string' },
   kernels: { type: 'string' },
   threads: { type: 'string' },
+  parallel: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -58,6 +63,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const seed = parseNumber('--seed', values.seed, { min: 0, integer: true }) ?? 0;
   const kernels = parseChoice('--kernels', values.kernels, ['auto', 'native', 'ts'] as const);
   const threads = parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true });
+  const parallel =
+    parseNumber('--parallel', values.parallel, { min: 1, max: 64, integer: true }) ??
+    Math.min(availableParallelism(), DEMO_METHODS.length);
+  if (loadKernels({ prefer: kernels ?? 'auto', log: () => {} }).name === 'ts') {
+    process.stderr.write(
+      `demo: warning: the pure TypeScript kernels run this demo about 40 times slower than the native ones (hours at --size ${size.name}; bench/RESULTS.md). For the run of about 10 minutes: ${BUILD_HINT}.\n`,
+    );
+  }
   return withInterrupts('stopping after the current step; run the same command to resume', async (signal) => {
     const result = await runDemo({
       out,
@@ -66,6 +79,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       ...(methods ? { methods: methods as DemoMethod[] } : {}),
       ...(kernels ? { kernels } : {}),
       ...(threads === undefined ? {} : { threads }),
+      parallel,
       signal,
     });
     if (result.rows.length > 0) {

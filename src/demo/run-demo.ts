@@ -8,24 +8,30 @@
  * command after Ctrl-C picks up where it stopped.
  */
 import { existsSync, promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { trainByteLevelBpe, writeTokenizerJson } from '../engine/tokenizer/index.js';
-import type { MetricWithCi } from '../eval/metrics.js';
 import { writeQaJsonl } from '../eval/qa-sets/index.js';
-import { runEval } from '../eval/run-eval.js';
-import { openTextGenerator } from '../models/open-generator.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { runStudy } from '../study/run-study.js';
-import { trainWithEngine } from '../train/engine-trainer.js';
 import { renderDocument, writeWorldCorpus } from '../world/documents.js';
 import { buildQaSet, trainingQaText } from '../world/qa.js';
 import { createSimulatedReader, SIMULATION_NOTICE } from '../world/simulated-reader.js';
 import { buildWorld } from '../world/world.js';
+import {
+  DEMO_METHODS,
+  type DemoMethod,
+  type DemoResult,
+  type DemoRow,
+  type DemoSettings,
+} from './demo-types.js';
 import { demoModelConfig, type DemoSize } from './sizes.js';
+import type { MethodJob } from './method-job.js';
+import { runMethodJobs } from './run-method-jobs.js';
 import { tokenizerTexts } from './tokenizer-texts.js';
 
-export const DEMO_METHODS = ['repeat', 'paraphrase', 'qa', 'ar'] as const;
-export type DemoMethod = (typeof DEMO_METHODS)[number];
+export { DEMO_METHODS } from './demo-types.js';
+export type { DemoMethod, DemoPoint, DemoResult, DemoRow, DemoSettings } from './demo-types.js';
 
 export interface DemoOptions {
   out: string;
@@ -34,43 +40,11 @@ export interface DemoOptions {
   methods?: readonly DemoMethod[];
   kernels?: 'auto' | 'ts' | 'native';
   threads?: number;
+  /** Methods trained at once, each in a child process (default 1: one after the other, in this process). */
+  parallel?: number;
   signal?: AbortSignal;
   log?: (line: string) => void;
   progressStream?: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean };
-}
-
-/** Accuracy of one model on one split. */
-export interface DemoPoint {
-  trainTokens: number;
-  heldout: MetricWithCi;
-}
-
-export interface DemoRow {
-  method: DemoMethod;
-  studyTokens: number;
-  studyRecords: number;
-  trainTokens: number;
-  heldout: MetricWithCi;
-  train: MetricWithCi;
-  /** Held-out accuracy of the intermediate snapshots and the final model, by tokens trained. */
-  curve: DemoPoint[];
-  seconds: { study: number; train: number; eval: number };
-}
-
-export interface DemoResult {
-  status: 'complete' | 'interrupted';
-  rows: DemoRow[];
-  settings: DemoSettings;
-  seconds: number;
-  kernels: string;
-}
-
-export interface DemoSettings {
-  format: 'active-reading/demo@1';
-  size: DemoSize;
-  seed: number;
-  methods: DemoMethod[];
-  simulation: string;
 }
 
 /** A short prompt in the format of the training QA examples: what a from-scratch model can follow. */
@@ -173,74 +147,44 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     `${JSON.stringify(demoModelConfig(size), null, 2)}\n`,
   );
 
-  for (const [index, method] of methods.entries()) {
-    if (options.signal?.aborted) break;
-    const stage = `[${index + 1}/${methods.length}] ${method}`;
-    const {
-      dir: studyDir,
-      seconds: studySeconds,
-      tokens: studyTokens,
-      records: studyRecords,
-    } = studies.get(method)!;
-
-    // 4. Train a from-scratch model on the study data + the train people's QA examples.
-    log(`demo ${stage}: train`);
-    let t = Date.now();
-    const modelOut = path.join(out, 'models', method);
-    const trained = await trainWithEngine({
-      data: studyDir,
-      fromScratch: path.join(modelDir, 'config.json'),
-      out: modelOut,
-      replay: { file: qaTrainingFile, ratio: size.qaShare },
-      seqLen: size.seqLen,
-      batchTokens: size.batchTokens,
-      lr: size.lr,
-      steps,
-      seed,
-      snapshots: size.snapshots,
-      kernels: options.kernels ?? 'auto',
-      ...(options.threads === undefined ? {} : { threads: options.threads }),
-      ...(options.signal ? { signal: options.signal } : {}),
-      log,
-      ...(options.progressStream ? { progressStream: options.progressStream } : {}),
-    });
-    kernels = trained.kernels;
-    if (trained.status !== 'complete') return interrupted(rows, settings, started, kernels);
-    const trainSeconds = (Date.now() - t) / 1000;
-    const trainTokens = trained.steps * batchRows * size.seqLen;
-
-    // 5. Closed-book evaluation: held-out people (the measure), train people (for reference), and the
-    // held-out accuracy of each intermediate snapshot for the accuracy-vs-tokens curve.
-    log(`demo ${stage}: evaluate`);
-    t = Date.now();
-    const evalDir = path.join(out, 'eval', method);
-    const evaluate = async (model: string, qaFile: string, dir: string) =>
-      evaluateModel(model, qaFile, dir, { method, promptsDir, options, log });
-    const heldout = await evaluate(modelOut, heldoutFile, path.join(evalDir, 'heldout'));
-    const train = await evaluate(modelOut, trainQaFile, path.join(evalDir, 'train'));
-    const curve: DemoPoint[] = [];
-    for (const snapshot of await listSnapshots(modelOut)) {
-      const metric = await evaluate(
-        snapshot.dir,
-        heldoutFile,
-        path.join(evalDir, 'snapshots', path.basename(snapshot.dir)),
-      );
-      curve.push({ trainTokens: snapshot.tokens, heldout: metric });
-    }
-    curve.push({ trainTokens, heldout });
-    rows.push({
-      method,
-      studyTokens,
-      studyRecords,
-      trainTokens,
-      heldout,
-      train,
-      curve,
-      seconds: { study: studySeconds, train: trainSeconds, eval: (Date.now() - t) / 1000 },
-    });
-    log(
-      `demo ${stage}: held-out ${pct(heldout.value)} correct, train people ${pct(train.value)} (${trainTokens} tokens trained)`,
-    );
+  // 4-5. Per method: train a from-scratch model, then evaluate it (method-job.ts); in child processes side by
+  // side when `parallel` > 1.
+  const parallel = Math.max(1, Math.min(options.parallel ?? 1, methods.length));
+  // Side by side, the cores are shared out among the methods.
+  const threads =
+    options.threads ??
+    (parallel > 1 ? Math.max(1, Math.floor(availableParallelism() / parallel)) : undefined);
+  const jobs: MethodJob[] = methods.map((method, index) => ({
+    method,
+    stage: `[${index + 1}/${methods.length}] ${method}`,
+    size,
+    seed,
+    steps,
+    kernels: options.kernels ?? 'auto',
+    ...(threads === undefined ? {} : { threads }),
+    files: {
+      studyDir: studies.get(method)!.dir,
+      modelConfig: path.join(modelDir, 'config.json'),
+      modelOut: path.join(out, 'models', method),
+      evalDir: path.join(out, 'eval', method),
+      qaTraining: qaTrainingFile,
+      heldout: heldoutFile,
+      trainQa: trainQaFile,
+      promptsDir,
+    },
+    study: studies.get(method)!,
+  }));
+  const outcomes = await runMethodJobs(jobs, {
+    parallel,
+    log,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.progressStream ? { progressStream: options.progressStream } : {}),
+  });
+  kernels = outcomes.find((o) => o.kernels)?.kernels ?? kernels;
+  // Rows in method order, up to the first method that did not finish.
+  for (const outcome of outcomes) {
+    if (!outcome.row) break;
+    rows.push(outcome.row);
   }
   const result: DemoResult = {
     status: rows.length === methods.length ? 'complete' : 'interrupted',
@@ -251,62 +195,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
   await writeFileAtomic(path.join(out, 'demo.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
-}
-
-/** One evaluation with the product's eval pipeline; returns the share correct with its interval. */
-async function evaluateModel(
-  model: string,
-  qaFile: string,
-  dir: string,
-  context: {
-    method: string;
-    promptsDir: string;
-    options: DemoOptions;
-    log: (line: string) => void;
-  },
-): Promise<MetricWithCi> {
-  const { options } = context;
-  const generator = await openTextGenerator({
-    model,
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
-    ...(options.kernels ? { kernels: options.kernels } : {}),
-    log: () => {}, // the kernels line was printed once by training
-  });
-  try {
-    const result = await runEval({
-      qaFile,
-      out: dir,
-      generator,
-      model,
-      label: context.method,
-      grader: 'lexical',
-      promptsDir: context.promptsDir,
-      maxTokens: 16,
-      concurrency: 1,
-      ...(options.signal ? { signal: options.signal } : {}),
-      log: context.log,
-      ...(options.progressStream ? { progressStream: options.progressStream } : {}),
-    });
-    const metric = result.summary.metrics?.correct;
-    if (result.status !== 'complete' || !metric) throw new Error(`evaluation in ${dir} did not complete`);
-    return metric;
-  } finally {
-    await generator.close();
-  }
-}
-
-async function listSnapshots(modelOut: string): Promise<Array<{ dir: string; tokens: number }>> {
-  const root = path.join(modelOut, 'snapshots');
-  if (!existsSync(root)) return [];
-  const names = (await fs.readdir(root)).filter((n) => /^step-\d+$/.test(n)).sort();
-  const snapshots: Array<{ dir: string; tokens: number }> = [];
-  for (const name of names) {
-    const info = JSON.parse(await fs.readFile(path.join(root, name, 'snapshot.json'), 'utf8')) as {
-      tokens: number;
-    };
-    snapshots.push({ dir: path.join(root, name), tokens: info.tokens });
-  }
-  return snapshots;
 }
 
 /**
@@ -333,8 +221,4 @@ async function claimOutDir(out: string, settings: DemoSettings): Promise<void> {
 
 function interrupted(rows: DemoRow[], settings: DemoSettings, started: number, kernels: string): DemoResult {
   return { status: 'interrupted', rows, settings, seconds: (Date.now() - started) / 1000, kernels };
-}
-
-function pct(x: number | null): string {
-  return x === null ? '–' : `${(100 * x).toFixed(1)}%`;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_HELP } from '../../src/cli/demo.js';
 import { buildDemoReport, demoCharts, demoTable } from '../../src/demo/demo-report.js';
-import { runDemo } from '../../src/demo/run-demo.js';
+import { runDemo, type DemoRow } from '../../src/demo/run-demo.js';
 import type { DemoSize } from '../../src/demo/sizes.js';
 import { tokenizerTexts } from '../../src/demo/tokenizer-texts.js';
 import { renderReport } from '../../src/report/index.js';
@@ -91,6 +91,29 @@ describe('demo', () => {
     // The same command again resumes everything and gives the same numbers.
     const again = await runDemo({ out, size: TINY, seed: 2, log: () => {}, progressStream: quiet });
     expect(again.rows.map((r) => r.heldout)).toEqual(result.rows.map((r) => r.heldout));
+  }, 300_000);
+
+  it('trains methods side by side in child processes with the same numbers, and their progress shows', async () => {
+    const sequential = JSON.parse(await fs.readFile(path.join(dir, 'tiny', 'demo.json'), 'utf8'));
+    const out = path.join(dir, 'parallel');
+    const lines: string[] = [];
+    const progress: string[] = [];
+    const result = await runDemo({
+      out,
+      size: TINY,
+      seed: 2,
+      parallel: 2,
+      log: (l) => lines.push(l),
+      progressStream: { write: (s: string) => (progress.push(s), true) },
+    });
+    expect(result.status).toBe('complete');
+    expect(result.rows.map((r) => r.method)).toEqual(['repeat', 'paraphrase', 'qa', 'ar']);
+    expect(result.rows.map((r) => [r.heldout, r.train, r.curve])).toEqual(
+      sequential.rows.map((r: DemoRow) => [r.heldout, r.train, r.curve]),
+    );
+    // The children's log lines and progress lines come back through the parent, named by method.
+    expect(lines.some((l) => /demo \[4\/4\] ar: held-out/.test(l))).toBe(true);
+    expect(progress.some((p) => p.startsWith('[qa] '))).toBe(true);
   }, 300_000);
 
   it('refuses an output folder that holds another demo or other files', async () => {
