@@ -3,7 +3,7 @@
  * (bench/torch_train.py) on the same Llama shape, sequence length, batch, optimizer and thread count,
  * in the same run. Prints a markdown table; peak RSS of our 30M run is measured in a child process.
  *
- * Usage: npx tsx bench/train-throughput.ts [--threads 2] [--steps 5] [--configs 1m,30m] [--skip-ts]
+ * Usage: npx tsx bench/train-throughput.ts [--threads 2] [--steps 5] [--configs 1m,demo,30m] [--skip-ts]
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -44,6 +44,21 @@ const CONFIGS: Record<string, BenchConfig> = {
     numKvHeads: 4,
     headDim: 32,
     tieWordEmbeddings: false,
+    seqLen: 128,
+    batch: 16,
+    ...base,
+  },
+  // The demo's model (src/demo/sizes.ts, medium): what `active-reading demo` trains four times.
+  demo: {
+    name: 'demo model (hidden 128, 3 layers, vocab 1024)',
+    vocabSize: 1024,
+    hiddenSize: 128,
+    intermediateSize: 352,
+    numLayers: 3,
+    numHeads: 4,
+    numKvHeads: 4,
+    headDim: 32,
+    tieWordEmbeddings: true,
     seqLen: 128,
     batch: 16,
     ...base,
