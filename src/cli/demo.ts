@@ -26,7 +26,7 @@ Options
   --methods LIST         comma-separated subset of ${DEMO_METHODS.join(',')} (default: all)
   --kernels K            auto (default), native or ts
   --parallel N           methods trained at once, each in its own process, sharing out the cores (default:
-                         1 with the native kernels, one per core with the single-threaded ts kernels)
+                         one per core, at most 4; 1 trains them one after the other in this process)
   --threads N            kernel threads per method (default: the cores / --parallel)
   -h, --help             show this help
 `;
@@ -63,12 +63,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const seed = parseNumber('--seed', values.seed, { min: 0, integer: true }) ?? 0;
   const kernels = parseChoice('--kernels', values.kernels, ['auto', 'native', 'ts'] as const);
   const threads = parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true });
-  // The TypeScript kernels use one thread: one method per core. The native ones use every core for one
-  // method; two side by side on one thread each were ~15% slower on the 2-core machine (bench/RESULTS.md).
+  // One method per core, the cores shared out: on the 2-core machine two methods side by side on one thread
+  // each took 488 s where one after the other on two threads took 586 s (the small GEMMs split poorly), and
+  // the TypeScript kernels use one thread anyway (bench/RESULTS.md).
   const tsKernels = loadKernels({ prefer: kernels ?? 'auto', log: () => {} }).name === 'ts';
   const parallel =
     parseNumber('--parallel', values.parallel, { min: 1, max: 64, integer: true }) ??
-    (tsKernels ? Math.min(availableParallelism(), DEMO_METHODS.length) : 1);
+    Math.min(availableParallelism(), DEMO_METHODS.length);
   if (tsKernels) {
     process.stderr.write(
       `demo: warning: the pure TypeScript kernels run this demo about 40 times slower than the native ones (hours at --size ${size.name}; bench/RESULTS.md). For the run of about 10 minutes: ${BUILD_HINT}.\n`,

@@ -1,9 +1,9 @@
 /**
  * Runs the demo's per-method jobs: one after the other in this process, or `parallel` at a time, each in a
  * child process of its own (method-worker.ts). Children are processes, not worker threads, because the native
- * kernels keep one thread pool (and OpenBLAS its buffers) per process. Side by side pays with the
- * single-threaded TypeScript kernels (twice the tokens/s on 2 cores); with the native ones, two methods on one
- * thread each trained ~15% slower than one after the other on two threads on the 2-core machine.
+ * kernels keep one thread pool (and OpenBLAS its buffers) per process. On the 2-core machine the demo took 488 s
+ * with two methods side by side on one thread each, 586 s one after the other on two threads (the small GEMMs
+ * of these models split poorly), with the same numbers; the TypeScript kernels use one thread anyway.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

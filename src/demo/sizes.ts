@@ -1,7 +1,7 @@
 /**
  * Presets of the offline demo: how many people the world has, how many study tokens each method may write per
  * person (the same budget for every method), and the from-scratch model trained on each method's data. The
- * medium preset (the default) finishes in about 9 minutes on a 2-core machine with the native kernels; the
+ * medium preset (the default) finishes in under 10 minutes (584-593 s) on a 2-core machine with the native kernels; the
  * measurements behind these numbers, and the variants tried, are in bench/RESULTS.md ("demo").
  */
 export interface DemoSize {
