@@ -3,7 +3,7 @@
  * (bench/torch_train.py) on the same Llama shape, sequence length, batch, optimizer and thread count,
  * in the same run. Prints a markdown table; peak RSS of our 30M run is measured in a child process.
  *
- * Usage: npx tsx bench/train-throughput.ts [--threads 2] [--steps 5] [--configs 1m,demo,30m] [--skip-ts]
+ * Usage: npx tsx bench/train-throughput.ts [--threads 2] [--steps 5] [--configs 1m,demo,30m] [--skip-ts | --ts-only]
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '5' },
     configs: { type: 'string', default: '1m,30m' },
     'skip-ts': { type: 'boolean', default: false },
+    'ts-only': { type: 'boolean', default: false },
     'child-run': { type: 'string' },
   },
 });
@@ -135,6 +136,13 @@ console.log('|---|---|---|---|---|---|---|---|');
 for (const key of String(values.configs).split(',')) {
   const config = CONFIGS[key];
   if (!config) throw new Error(`unknown config ${key}`);
+  if (values['ts-only']) {
+    // The ts kernels alone (one thread), e.g. several copies at once to see how they share the cores.
+    console.log(
+      `| ${config.name} | ts only | ${ours(config, tsKernels, steps, 1).tokensPerS.toFixed(0)} tok/s |`,
+    );
+    continue;
+  }
   const torchRun = spawnSync(
     'python3',
     [
