@@ -19,6 +19,8 @@ export class Progress {
   private total: number | undefined;
   private readonly startedAt: number;
   private lastDraw = 0;
+  /** `done` at the last line drawn (undefined before the first). */
+  private drawnDone: number | undefined;
   private readonly tty: boolean;
   private readonly stream: NonNullable<ProgressOptions['stream']>;
   private readonly now: () => number;
@@ -66,6 +68,7 @@ export class Progress {
 
   private draw(): void {
     this.lastDraw = this.now();
+    this.drawnDone = this.done;
     if (this.tty) {
       const width = (this.stream as { columns?: number }).columns ?? 120;
       this.stream.write(
@@ -78,10 +81,11 @@ export class Progress {
     }
   }
 
-  /** Final line, then stop the timer. */
+  /** Final line (unless a plain line already showed this count), then stop the timer. */
   finish(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (!this.tty && this.drawnDone === this.done) return;
     this.draw();
     if (this.tty) this.stream.write('\n');
   }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ResponseCache, cacheKey } from '../../src/runtime/cache.js';
 import { TokenLedger } from '../../src/runtime/ledger.js';
 import { TaskPool } from '../../src/runtime/pool.js';
@@ -162,6 +162,36 @@ describe('Progress', () => {
     progress.finish();
     expect(lines.at(-1)).toMatch(/ETA 30s\n$/);
     expect(duration(3725)).toBe('1h02m');
+  });
+
+  it('does not repeat the last plain line when finishing where it was', () => {
+    vi.useFakeTimers();
+    try {
+      const lines: string[] = [];
+      const progress = new Progress({
+        label: 'train',
+        unit: 'steps',
+        total: 10,
+        lineIntervalMs: 1000,
+        stream: { write: (s: string) => lines.push(s) > 0, isTTY: false },
+      });
+      progress.update(4);
+      vi.advanceTimersByTime(1000);
+      expect(lines).toHaveLength(1);
+      progress.finish();
+      expect(lines).toHaveLength(1);
+      const other = new Progress({
+        label: 'x',
+        unit: 'steps',
+        lineIntervalMs: 1000,
+        stream: { write: (s: string) => lines.push(s) > 0 },
+      });
+      other.update(3);
+      other.finish();
+      expect(lines).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('redraws one line with a bar on a TTY', () => {
