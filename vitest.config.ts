@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/helpers/temp-root.ts'],
     // CI also writes a JSON report, from which .ci/run prints a plain "N passed, N failed" closing line.
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: '.tmp/vitest-results.json' },
