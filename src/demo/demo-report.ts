@@ -45,7 +45,7 @@ export function buildDemoReport(result: DemoResult): Report {
           { key: 'train', label: 'train people: % correct' },
         ],
         rows,
-        note: 'Held-out people: their facts appear only in the study data; their questions were never trained on. Train people: their question-answer pairs were part of the training mix (as in Physics of Language Models 3.1).',
+        note: `Held-out people: their facts appear only in the study data; their questions were never trained on. Train people: their question-answer pairs were part of the training mix (as in Physics of Language Models 3.1). ${guessingLine(result)}`,
       },
       {
         kind: 'bar-chart',
@@ -110,12 +110,18 @@ export function buildDemoReport(result: DemoResult): Report {
             `the same number of steps for every method (its study data, repeated as needed, with ${Math.round(size.qaShare * 100)}% of tokens from the train people's QA examples); sequences of ${size.seqLen}, ${size.batchTokens} tokens per step, AdamW lr ${size.lr}, cosine`,
           ],
           ['kernels', result.kernels],
+          ['guessing floor', guessingLine(result)],
           ['grading', 'lexical (normalised exact match or containment of the gold answer), greedy answers'],
           ['time', `${Math.round(result.seconds)} s in all`],
         ],
       },
     ],
   };
+}
+
+/** What knowing nothing scores: people share cities, universities and companies, so guessing is not 0%. */
+export function guessingLine(result: DemoResult): string {
+  return `Guessing, for every question, the answer most common among the train people scores ${(100 * result.guessing).toFixed(1)}% on the held-out people.`;
 }
 
 /** The results as a plain table for the terminal. */
@@ -134,7 +140,13 @@ export function demoTable(result: DemoResult): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
-  return [row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
+  return [
+    row(header),
+    row(widths.map((w) => '-'.repeat(w))),
+    ...lines.map(row),
+    '',
+    guessingLine(result),
+  ].join('\n');
 }
 
 /**

@@ -29,6 +29,8 @@ export interface DemoResult {
   settings: DemoSettings;
   seconds: number;
   kernels: string;
+  /** Held-out accuracy of guessing each attribute's most common train answer: the floor to read against. */
+  guessing: number;
 }
 
 export interface DemoSettings {

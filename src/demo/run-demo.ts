@@ -15,7 +15,7 @@ import { writeQaJsonl } from '../eval/qa-sets/index.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
 import { runStudy } from '../study/run-study.js';
 import { renderDocument, writeWorldCorpus } from '../world/documents.js';
-import { buildQaSet, trainingQaText } from '../world/qa.js';
+import { buildQaSet, guessingAccuracy, trainingQaText } from '../world/qa.js';
 import { createSimulatedReader, SIMULATION_NOTICE } from '../world/simulated-reader.js';
 import { buildWorld } from '../world/world.js';
 import {
@@ -82,6 +82,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     qa.filter((i) => i.split === 'train'),
   );
   const qaTexts = trainingQaText(qa);
+  const guessing = guessingAccuracy(qa);
   const qaTrainingFile = path.join(worldDir, 'qa-training-examples.jsonl');
   await writeFileAtomic(qaTrainingFile, qaTexts.map((text) => JSON.stringify({ text })).join('\n') + '\n');
   const promptsDir = path.join(out, 'prompts');
@@ -122,7 +123,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       log,
       ...(options.progressStream ? { progressStream: options.progressStream } : {}),
     });
-    if (study.status !== 'complete') return interrupted(rows, settings, started, kernels);
+    if (study.status !== 'complete') return interrupted(rows, settings, started, kernels, guessing);
     studies.set(method, {
       dir: studyDir,
       seconds: (Date.now() - t) / 1000,
@@ -192,6 +193,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     settings,
     seconds: (Date.now() - started) / 1000,
     kernels,
+    guessing,
   };
   await writeFileAtomic(path.join(out, 'demo.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
@@ -219,6 +221,12 @@ async function claimOutDir(out: string, settings: DemoSettings): Promise<void> {
   await writeFileAtomic(file, text);
 }
 
-function interrupted(rows: DemoRow[], settings: DemoSettings, started: number, kernels: string): DemoResult {
-  return { status: 'interrupted', rows, settings, seconds: (Date.now() - started) / 1000, kernels };
+function interrupted(
+  rows: DemoRow[],
+  settings: DemoSettings,
+  started: number,
+  kernels: string,
+  guessing: number,
+): DemoResult {
+  return { status: 'interrupted', rows, settings, seconds: (Date.now() - started) / 1000, kernels, guessing };
 }

@@ -2,17 +2,16 @@
  * Stage 2 of Active Reading, simulated: a strategy applied to one person. Every form restates all the
  * person's facts, names the person in (nearly) every sentence (what ties a fact to its entity), varies the
  * order of the facts and draws each sentence from several templates, and states only true facts of the
- * world (a comparison also states the other person's, naming them).
+ * world, all from the person's own chunk (as a real reader, which sees one chunk at a time).
  */
 import type { Rng } from '../engine/rng.js';
-import { factsOf, type Facts } from './facts.js';
+import type { Facts } from './facts.js';
 import {
   embedded,
   FACT_LABELS,
   factSentence,
   named,
   readerQuestion,
-  SHARED_PREDICATES,
   subjectFirstSentence,
 } from './phrasing.js';
 import { pick, shuffled } from './random.js';
@@ -56,6 +55,18 @@ function labelled(c: FormContext, attr: Attribute): string {
   return `${c.facts[attr]} (${pick(c.rng, FACT_LABELS[attr])(c.person.name)})`;
 }
 
+/**
+ * The answer to a quiz question: most lead with the value, as a quiz answer does ("Selwood University —
+ * Alba Korr studied at Selwood University."), the rest are the full sentence. Answers that all began with
+ * the person's name taught the models to answer a question with the name.
+ */
+function answer(c: FormContext, attr: Attribute): string {
+  const r = c.rng.next();
+  if (r < 1 / 3) return `${c.facts[attr]} — ${embedded(fact(c, attr))}`;
+  if (r < 2 / 3) return labelled(c, attr);
+  return fact(c, attr);
+}
+
 /** "Key point: " + sentence, lowering a leading "On" after a lead-in. */
 function withLead(lead: string, text: string): string {
   return lead ? `${lead}${embedded(text)}` : text;
@@ -79,8 +90,7 @@ function selfTest(c: FormContext): string {
   const n = c.person.name;
   const header = pick(c.rng, [`Self-test: ${n}`, `Quiz yourself on ${n}`, `Practice questions about ${n}`]);
   const pairs = order(c.rng).map((a) => {
-    const answer = c.rng.next() < 0.75 ? fact(c, a) : labelled(c, a);
-    return `Q: ${readerQuestion(c.rng, a, n)}\nA: ${answer}`;
+    return `Q: ${readerQuestion(c.rng, a, n)}\nA: ${answer(c, a)}`;
   });
   return [`## ${header}`, ...pairs].join('\n\n');
 }
@@ -97,33 +107,31 @@ function timeline(c: FormContext): string {
   ].join('\n');
 }
 
-/** Another person of the world, preferably one who shares a fact (a comparison with a hook). */
-function otherPerson(c: FormContext): Person | undefined {
-  const others = c.world.people.filter((p) => p.id !== c.person.id);
-  if (others.length === 0) return undefined;
-  const candidates = Array.from({ length: 4 }, () => pick(c.rng, others));
-  const shares = (p: Person) => ATTRIBUTES.some((a) => factsOf(p, c.world)[a] === c.facts[a]);
-  return candidates.find(shares) ?? candidates[0];
-}
+/**
+ * The pairs a comparison sets against each other. A real reader sees one chunk, so it can only contrast the
+ * person's own facts (where they were born and where they worked...), never another person's.
+ */
+const CONTRASTS: ReadonlyArray<readonly [Attribute, Attribute]> = [
+  ['birth_city', 'employer_city'],
+  ['university', 'employer'],
+  ['birth_date', 'major'],
+];
 
 function comparison(c: FormContext): string {
-  const other = otherPerson(c);
-  if (!other) return summary(c);
   const n = c.person.name;
-  const m = other.name;
-  const theirs = factsOf(other, c.world);
   const header = pick(c.rng, [
-    `Comparing ${n} with ${m}`,
-    `${n} and ${m} side by side`,
-    `How ${n} differs from ${m}`,
+    `Then and now: comparing the stages of ${n}'s life`,
+    `${n}: origins, studies and work side by side`,
+    `Contrasting the facts about ${n}`,
   ]);
-  const lines = order(c.rng).map((a) => {
-    if (theirs[a] === c.facts[a]) return `Both ${n} and ${m} ${SHARED_PREDICATES[a](c.facts[a])}.`;
-    const mine = fact(c, a);
-    const them = subjectFirstSentence(named(other), a, theirs);
+  const lines = shuffled(c.rng, CONTRASTS).map((pair) => {
+    const [a, b] = c.rng.next() < 0.5 ? pair : [pair[1], pair[0]];
+    const first = fact(c, a);
+    const second = subjectFirstSentence(named(c.person), b, c.facts);
+    if (c.facts[a] === c.facts[b]) return `${first.slice(0, -1)}, and ${second.slice(0, -1)} as well.`;
     return c.rng.next() < 0.5
-      ? `${mine.slice(0, -1)}, whereas ${them}`
-      : `${mine} ${pick(c.rng, ['By contrast,', 'In comparison,', 'On the other hand,'])} ${them}`;
+      ? `${first.slice(0, -1)}, whereas ${second}`
+      : `${first} ${pick(c.rng, ['By contrast,', 'On the other hand,', 'Meanwhile,'])} ${second}`;
   });
   return [`## ${header}`, ...lines.map((l) => `- ${l}`)].join('\n');
 }
@@ -163,8 +171,7 @@ function flashcards(c: FormContext): string {
   const n = c.person.name;
   const header = pick(c.rng, [`Flashcards for ${n}`, `Cards to drill: ${n}`]);
   const cards = order(c.rng).map((a) => {
-    const back = c.rng.next() < 0.7 ? fact(c, a) : labelled(c, a);
-    return `Front: ${readerQuestion(c.rng, a, c.person.name)}\nBack: ${back}`;
+    return `Front: ${readerQuestion(c.rng, a, c.person.name)}\nBack: ${answer(c, a)}`;
   });
   // One reversed card: facts are recalled in both directions only if they are written in both.
   cards.push(`Front: Who was born on ${c.facts.birth_date} in ${c.facts.birth_city}?\nBack: ${n}`);

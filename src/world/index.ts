@@ -6,6 +6,7 @@ export {
   buildQaSet,
   EVAL_QUESTION_TEMPLATES,
   evalQuestion,
+  guessingAccuracy,
   heldOutPeople,
   trainingQaText,
   type QaSetOptions,

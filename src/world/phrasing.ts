@@ -134,16 +134,6 @@ export function readerQuestion(rng: Rng, attr: Attribute, name: string): string 
   return pick(rng, READER_QUESTION_TEMPLATES[attr])(name);
 }
 
-/** What two people share, as a predicate after "Both A and B ...". */
-export const SHARED_PREDICATES: Readonly<Record<Attribute, (v: string) => string>> = {
-  birth_date: (v) => `were born on ${v}`,
-  birth_city: (v) => `were born in ${v}`,
-  university: (v) => `studied at ${v}`,
-  major: (v) => `majored in ${v}`,
-  employer: (v) => `worked for ${v}`,
-  employer_city: (v) => `worked in ${v}`,
-};
-
 /** Short labels naming the person, for tables and grouped notes. */
 export const FACT_LABELS: Readonly<Record<Attribute, readonly QuestionTemplate[]>> = {
   birth_date: [(n) => `${n}'s date of birth`, (n) => `Day ${n} was born`],

@@ -78,3 +78,27 @@ export function buildQaSet(world: World, options: QaSetOptions = {}): WorldQaIte
 export function trainingQaText(items: readonly WorldQaItem[]): string[] {
   return items.filter((i) => i.split === 'train').map((i) => `Question: ${i.question}\nAnswer: ${i.answer}`);
 }
+
+/**
+ * The accuracy on held-out people of guessing, for every question, the answer most common among the train
+ * people for that attribute: what a model that learned no held-out fact can score. Attributes shared by many
+ * people (a city, a university) make it well above zero, so results are read against it.
+ */
+export function guessingAccuracy(items: readonly WorldQaItem[]): number {
+  const counts = new Map<Attribute, Map<string, number>>();
+  for (const item of items) {
+    if (item.split !== 'train') continue;
+    const byAnswer = counts.get(item.attribute) ?? new Map<string, number>();
+    byAnswer.set(item.answer, (byAnswer.get(item.answer) ?? 0) + 1);
+    counts.set(item.attribute, byAnswer);
+  }
+  const guess = new Map<Attribute, string>();
+  for (const [attribute, byAnswer] of counts) {
+    // Ties go to the answer first seen, so the guess is a function of the set.
+    const best = [...byAnswer].reduce((a, b) => (b[1] > a[1] ? b : a));
+    guess.set(attribute, best[0]);
+  }
+  const heldout = items.filter((i) => i.split === 'heldout');
+  const right = heldout.filter((i) => guess.get(i.attribute) === i.answer).length;
+  return heldout.length === 0 ? 0 : right / heldout.length;
+}

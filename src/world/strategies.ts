@@ -37,9 +37,9 @@ const SPECS: Readonly<Record<FormKind, StrategySpec>> = {
     keywords: /timeline|chronolog/i,
   },
   comparison: {
-    headings: ['Compare with Another Person', 'Contrast with a Similar Biography'],
+    headings: ['Compare the Stages of a Life', 'Contrast Origins and Career'],
     describe: (n) =>
-      `Compare ${n} with another person, fact by fact: where each was born, studied and worked. Shared facts and differences are both memorable.`,
+      `Set the facts about ${n} against each other: where ${n} was born and where ${n} worked, what ${n} studied and who employed ${n}. Contrasts and coincidences are both memorable.`,
     keywords: /compar|contrast/i,
   },
   mnemonic: {

@@ -73,7 +73,11 @@ describe('demo', () => {
     expect(charts.map((c) => c.file)).toEqual(['accuracy.svg', 'curve.svg']);
     for (const c of charts)
       expect(c.svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
-    expect(demoTable(result).split('\n')).toHaveLength(2 + 4);
+    expect(demoTable(result).split('\n')).toHaveLength(2 + 4 + 2);
+    expect(result.guessing).toBeGreaterThan(0);
+    expect(demoTable(result)).toContain(
+      `scores ${(100 * result.guessing).toFixed(1)}% on the held-out people`,
+    );
     expect(JSON.parse(await fs.readFile(path.join(out, 'demo.json'), 'utf8')).rows).toHaveLength(4);
 
     // The shared tokenizer learned from every method's text, and from the world's documents and QA as much

@@ -9,7 +9,7 @@ import { PARAPHRASE_STYLES } from '../../src/study/methods.js';
 import { parseStrategies } from '../../src/study/parse-strategies.js';
 import { loadTemplates, renderTemplate, type TemplateName } from '../../src/study/templates.js';
 import { renderDocument } from '../../src/world/documents.js';
-import { factsOf } from '../../src/world/facts.js';
+import { factsOf, peopleNamedIn } from '../../src/world/facts.js';
 import { FORM_KINDS } from '../../src/world/forms.js';
 import { EVAL_QUESTION_TEMPLATES, evalQuestion } from '../../src/world/qa.js';
 import { createSimulatedReader, SIMULATION_NOTICE } from '../../src/world/simulated-reader.js';
@@ -95,7 +95,7 @@ describe('the simulated reader', () => {
     expect(formOfStrategy('Something else entirely')).toBe('summary');
   });
 
-  it('applies every strategy form with all facts, naming the person in most fact sentences', async () => {
+  it('applies every strategy form with all facts, naming the person in most fact sentences and nobody else', async () => {
     for (const person of world.people.slice(0, 3)) {
       const facts = factsOf(person, world);
       for (const kind of FORM_KINDS) {
@@ -103,8 +103,33 @@ describe('the simulated reader', () => {
         for (const a of ATTRIBUTES) expect(text, `${kind}: ${a}`).toContain(facts[a]);
         const check = checkFacts(text, person, world);
         expect(check.namingSubject / check.factSentences, kind).toBeGreaterThanOrEqual(0.7);
+        // A real reader sees one chunk: nothing it writes can come from another person's document.
+        expect(
+          peopleNamedIn(world, text).map((p) => p.id),
+          kind,
+        ).toEqual([person.id]);
       }
     }
+  });
+
+  it('answers its own quiz questions mostly with the value first, not the name', async () => {
+    // Answers that all began with the person's name taught the demo models to answer with the name.
+    let answers = 0;
+    let valueFirst = 0;
+    for (const person of world.people.slice(0, 8)) {
+      const values = Object.values(factsOf(person, world));
+      for (const kind of ['self-test', 'flashcards'] as const) {
+        const { text } = await ask(prompt('ar-apply', { document: chunkOf(person), strategy: kind }));
+        for (const line of text.split('\n')) {
+          const answer = /^(?:A|Back): (.*)$/.exec(line)?.[1];
+          if (answer === undefined || answer === person.name) continue;
+          answers++;
+          if (values.some((v) => answer.startsWith(v))) valueFirst++;
+        }
+      }
+    }
+    expect(answers).toBeGreaterThanOrEqual(8 * 2 * ATTRIBUTES.length);
+    expect(valueFirst / answers).toBeGreaterThan(0.5);
   });
 
   it('paraphrases like a document: the name once or twice (every bullet when asked), every fact kept', async () => {

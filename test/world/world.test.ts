@@ -7,7 +7,13 @@ import { importQaJsonl } from '../../src/eval/qa-sets/plain-jsonl.js';
 import { writeQaJsonl } from '../../src/eval/qa-sets/write.js';
 import { factsOf } from '../../src/world/facts.js';
 import { renderDocument, writeWorldCorpus } from '../../src/world/documents.js';
-import { buildQaSet, EVAL_QUESTION_TEMPLATES, trainingQaText } from '../../src/world/qa.js';
+import {
+  buildQaSet,
+  EVAL_QUESTION_TEMPLATES,
+  guessingAccuracy,
+  trainingQaText,
+  type WorldQaItem,
+} from '../../src/world/qa.js';
 import { ATTRIBUTES, buildWorld } from '../../src/world/world.js';
 
 const count = (text: string, word: string) => (text.match(new RegExp(`\\b${word}\\b`, 'g')) ?? []).length;
@@ -130,6 +136,26 @@ describe('buildQaSet', () => {
         expect(a.filter((w, k) => w !== b[k]).length, `${a.join(' ')} / ${b.join(' ')}`).toBeGreaterThan(1);
       }
     }
+  });
+
+  it('scores guessing the most common train answer per attribute on the held-out people', () => {
+    const item = (split: 'train' | 'heldout', attribute: 'birth_city' | 'major', answer: string) =>
+      ({ split, attribute, answer }) as WorldQaItem;
+    const items = [
+      item('train', 'birth_city', 'Elvgate'),
+      item('train', 'birth_city', 'Elvgate'),
+      item('train', 'birth_city', 'Tirburg'),
+      item('train', 'major', 'Physics'),
+      item('heldout', 'birth_city', 'Elvgate'), // guessed right
+      item('heldout', 'birth_city', 'Tirburg'),
+      item('heldout', 'major', 'Physics'), // guessed right
+      item('heldout', 'major', 'Geology'),
+      item('heldout', 'birth_city', 'Physics'), // another attribute's guess does not count
+    ];
+    expect(guessingAccuracy(items)).toBeCloseTo(2 / 5);
+    const real = guessingAccuracy(buildQaSet(world, { seed: 1 }));
+    expect(real).toBeGreaterThan(0);
+    expect(real).toBeLessThan(0.5);
   });
 
   it('splits people (not questions) by a seeded shuffle', () => {
