@@ -1,8 +1,33 @@
 /** Shared argument helpers: every bad value becomes a UsageError whose message is one clear line. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+type FlagSpecs = NonNullable<ParseArgsConfig['options']>;
+type ParsedFlags<O extends FlagSpecs, P extends boolean> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: P; strict: true }>
+>;
+
+/** Strict parseArgs over `options`; an unknown flag or a missing value becomes a one-line UsageError. */
+export function parseFlags<const O extends FlagSpecs, const P extends boolean = false>(
+  argv: string[],
+  options: O,
+  allowPositionals?: P,
+): ParsedFlags<O, P> {
+  try {
+    return parseArgs({
+      args: argv,
+      options,
+      allowPositionals: (allowPositionals ?? false) as P,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
   }
 }
 

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { buildComparisonReport, comparisonText, loadComparison } from '../eval/compare.js';
 import { writeReport } from '../report/index.js';
-import { UsageError } from './args.js';
+import { UsageError, parseFlags } from './args.js';
 
 export const COMPARE_HELP = `Usage: active-reading compare DIR... [--out FILE]
 
@@ -15,18 +14,14 @@ with the table and a grouped bar chart.
   -h, --help             show this help
 `;
 
-const OPTIONS = {
+/** The command's flags (parseArgs specs); --help documents every one. */
+export const COMPARE_FLAGS = {
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export async function compareCommand(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const parsed = parseFlags(argv, COMPARE_FLAGS, true);
   if (parsed.values.help) {
     process.stdout.write(COMPARE_HELP);
     return 0;
@@ -39,8 +34,4 @@ export async function compareCommand(argv: string[]): Promise<number> {
   await writeReport(out, buildComparisonReport(comparison));
   process.stdout.write(`${comparisonText(comparison)}report: ${path.resolve(out)}\n`);
   return 0;
-}
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
 }

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { mkdir } from 'node:fs/promises';
 import { buildDemoReport, demoCharts, demoTable } from '../demo/demo-report.js';
 import { DEMO_METHODS, runDemo, type DemoMethod } from '../demo/run-demo.js';
@@ -8,7 +7,7 @@ import { DEMO_SIZE_NAMES, DEMO_SIZES } from '../demo/sizes.js';
 import { BUILD_HINT, loadKernels } from '../engine/kernels/index.js';
 import { writeReport } from '../report/index.js';
 import { writeFileAtomic } from '../runtime/atomic-file.js';
-import { UsageError, parseChoice, parseNumber, withInterrupts } from './args.js';
+import { UsageError, parseFlags, parseChoice, parseNumber, withInterrupts } from './args.js';
 
 export const DEMO_HELP = `Usage: active-reading demo [--size small|medium|large] [--seed N] [--out DIR]
 
@@ -43,12 +42,7 @@ const OPTIONS = {
 } as const;
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values } = parseFlags(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(DEMO_HELP);
     return 0;
@@ -102,8 +96,4 @@ export async function demoCommand(argv: string[]): Promise<number> {
     process.stdout.write(`done in ${Math.round(result.seconds)} s\n`);
     return 0;
   });
-}
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
 }

@@ -1,10 +1,16 @@
-import { parseArgs } from 'node:util';
 import { comparisonText } from '../eval/compare.js';
 import { ANSWER_MODES, GRADER_NAMES } from '../eval/records.js';
 import { runEval, type EvalOptions, type JudgeOptions } from '../eval/run-eval.js';
 import { isGgufPath, openTextGenerator, publicBaseUrl } from '../models/open-generator.js';
 import type { TextGenerator } from '../models/types.js';
-import { UsageError, parseChoice, parseNumber, withInterrupts } from './args.js';
+import { UsageError, parseFlags, parseChoice, parseNumber, withInterrupts } from './args.js';
+import {
+  checkBaseUrlFlag,
+  MODEL_FLAG_OPTIONS,
+  openModelFromFlags,
+  readModelFlags,
+  retryFlags,
+} from './model-flags.js';
 
 export const EVAL_HELP = `Usage: active-reading eval --qa FILE --model MODEL --out DIR [options]
 
@@ -61,14 +67,13 @@ Runtime
   -h, --help             show this help
 `;
 
-const OPTIONS = {
+/** The command's flags (parseArgs specs); --help documents every one. */
+export const EVAL_FLAGS = {
   qa: { type: 'string' },
   limit: { type: 'string' },
   out: { type: 'string' },
   label: { type: 'string' },
-  model: { type: 'string' },
-  'base-url': { type: 'string' },
-  'api-key-env': { type: 'string' },
+  ...MODEL_FLAG_OPTIONS,
   mode: { type: 'string' },
   corpus: { type: 'string' },
   'chunk-tokens': { type: 'string' },
@@ -76,8 +81,6 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'max-tokens': { type: 'string' },
   prompts: { type: 'string' },
-  threads: { type: 'string' },
-  'context-size': { type: 'string' },
   grader: { type: 'string' },
   'judge-model': { type: 'string' },
   'judge-base-url': { type: 'string' },
@@ -85,9 +88,6 @@ const OPTIONS = {
   'judge-concurrency': { type: 'string' },
   'judge-max-tokens': { type: 'string' },
   study: { type: 'string' },
-  concurrency: { type: 'string' },
-  timeout: { type: 'string' },
-  'max-retries': { type: 'string' },
   'no-cache': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -95,12 +95,7 @@ const OPTIONS = {
 const JUDGE_FLAGS = ['judge-base-url', 'judge-api-key-env', 'judge-concurrency', 'judge-max-tokens'] as const;
 
 export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values } = parseFlags(argv, EVAL_FLAGS);
   if (values.help) {
     process.stdout.write(EVAL_HELP);
     return 0;
@@ -128,20 +123,10 @@ export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = proce
   if (mode === 'gold-context' && !values.corpus && !values.study) {
     throw new UsageError('--mode gold-context needs --corpus PATH (or --study RUN_DIR)');
   }
-  for (const flag of ['base-url', 'judge-base-url'] as const) {
-    const url = values[flag];
-    if (url !== undefined && !/^https?:\/\//.test(url)) {
-      throw new UsageError(`--${flag} must start with http:// or https://, got "${publicBaseUrl(url)}"`);
-    }
-  }
-  const baseUrl = values['base-url'] ?? env.OPENAI_BASE_URL;
-  const judgeBaseUrl = values['judge-base-url'] ?? baseUrl;
-  const embedded = isGgufPath(values.model);
-  if (!embedded && !baseUrl) {
-    throw new UsageError(
-      `--base-url is required (or set OPENAI_BASE_URL) for the served model "${values.model}"`,
-    );
-  }
+  checkBaseUrlFlag('--judge-base-url', values['judge-base-url']);
+  // An embedded model generates `concurrency` sequences at once in this process: one at a time by default.
+  const flags = readModelFlags(values, values.model, env, 16);
+  const judgeBaseUrl = values['judge-base-url'] ?? flags.baseUrl;
   const judgeEmbedded = judgeModel !== undefined && isGgufPath(judgeModel);
   if (judgeModel && !judgeEmbedded && !judgeBaseUrl) {
     throw new UsageError(
@@ -149,29 +134,14 @@ export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = proce
     );
   }
 
-  // An embedded model generates `concurrency` sequences at once in this process: one at a time by default.
-  const concurrency =
-    parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true }) ??
-    (embedded ? 1 : 16);
   const judgeConcurrency =
     parseNumber('--judge-concurrency', values['judge-concurrency'], { min: 1, max: 4096, integer: true }) ??
     (judgeEmbedded ? 1 : 16);
-  const timeout = parseNumber('--timeout', values.timeout, { min: 0 });
-  const maxRetries = parseNumber('--max-retries', values['max-retries'], { min: 0, max: 100, integer: true });
-  const retryFor = (isEmbedded: boolean) => {
-    const seconds = timeout ?? (isEmbedded ? 0 : undefined);
-    return {
-      ...(seconds === undefined ? {} : { timeoutMs: seconds * 1000 }),
-      ...(maxRetries === undefined ? {} : { maxAttempts: maxRetries + 1 }),
-    };
-  };
-  const threads = parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true });
-  const contextSize = parseNumber('--context-size', values['context-size'], { min: 64, integer: true });
   const options: Omit<EvalOptions, 'generator'> = {
     qaFile: values.qa,
     out: values.out,
     model: values.model,
-    baseUrl: embedded || !baseUrl ? undefined : publicBaseUrl(baseUrl),
+    baseUrl: flags.publicBaseUrl,
     mode,
     grader,
     corpus: values.corpus,
@@ -183,12 +153,12 @@ export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = proce
     }),
     contextTokens: parseNumber('--context-tokens', values['context-tokens'], { min: 16, integer: true }),
     label: values.label,
-    concurrency,
+    concurrency: flags.concurrency,
     limit: parseNumber('--limit', values.limit, { min: 1, integer: true }),
     temperature: parseNumber('--temperature', values.temperature, { min: 0, max: 5 }),
     maxTokens: parseNumber('--max-tokens', values['max-tokens'], { min: 1, integer: true }),
     promptsDir: values.prompts,
-    retry: retryFor(embedded),
+    retry: flags.retry,
     noCache: values['no-cache'],
   };
   const judgeMaxTokens = parseNumber('--judge-max-tokens', values['judge-max-tokens'], {
@@ -202,19 +172,11 @@ export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = proce
     );
   }
 
-  const keyVariable = values['api-key-env'] ?? 'OPENAI_API_KEY';
-  const judgeKeyVariable = values['judge-api-key-env'] ?? keyVariable;
+  const judgeKeyVariable = values['judge-api-key-env'] ?? values['api-key-env'] ?? 'OPENAI_API_KEY';
   let generator: TextGenerator | undefined;
   let judgeGenerator: TextGenerator | undefined;
   try {
-    generator = await openTextGenerator({
-      model: values.model,
-      baseUrl,
-      apiKey: env[keyVariable],
-      concurrency,
-      threads,
-      contextSize,
-    });
+    generator = await openModelFromFlags(flags);
     let judge: JudgeOptions | undefined;
     if (judgeModel) {
       judgeGenerator = await openTextGenerator({
@@ -222,7 +184,7 @@ export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = proce
         baseUrl: judgeBaseUrl,
         apiKey: env[judgeKeyVariable],
         concurrency: judgeConcurrency,
-        threads,
+        threads: flags.threads,
       });
       judge = {
         generator: judgeGenerator,
@@ -230,7 +192,7 @@ export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = proce
         baseUrl: judgeEmbedded || !judgeBaseUrl ? undefined : publicBaseUrl(judgeBaseUrl),
         maxTokens: judgeMaxTokens,
         concurrency: judgeConcurrency,
-        retry: retryFor(judgeEmbedded),
+        retry: retryFlags(values, judgeEmbedded),
       };
     }
     const answering = generator;
@@ -249,8 +211,4 @@ export async function evalCommand(argv: string[], env: NodeJS.ProcessEnv = proce
     await generator?.close();
     await judgeGenerator?.close();
   }
-}
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
 }

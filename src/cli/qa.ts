@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { generateProbes } from '../eval/probes.js';
 import {
   importFinanceBenchJsonl,
@@ -6,9 +5,9 @@ import {
   writeQaJsonl,
   type QaImport,
 } from '../eval/qa-sets/index.js';
-import { isGgufPath, openTextGenerator, publicBaseUrl } from '../models/open-generator.js';
 import type { TextGenerator } from '../models/types.js';
-import { UsageError, parseNumber, withInterrupts } from './args.js';
+import { UsageError, parseFlags, parseNumber, withInterrupts } from './args.js';
+import { MODEL_FLAG_OPTIONS, openModelFromFlags, readModelFlags } from './model-flags.js';
 
 export const QA_HELP = `Usage: active-reading qa (--simpleqa CSV | --financebench JSONL | --from-corpus PATH --model MODEL) --out FILE [options]
 
@@ -47,57 +46,39 @@ Output
   -h, --help             show this help
 `;
 
-const OPTIONS = {
+/** The command's flags (parseArgs specs); --help documents every one. */
+export const QA_FLAGS = {
   simpleqa: { type: 'string' },
   'wikipedia-only': { type: 'boolean' },
   financebench: { type: 'string' },
   'from-corpus': { type: 'string' },
-  model: { type: 'string' },
-  'base-url': { type: 'string' },
-  'api-key-env': { type: 'string' },
+  ...MODEL_FLAG_OPTIONS,
   'per-chunk': { type: 'string' },
   'chunk-tokens': { type: 'string' },
   limit: { type: 'string' },
   temperature: { type: 'string' },
   'max-tokens': { type: 'string' },
   prompts: { type: 'string' },
-  threads: { type: 'string' },
-  'context-size': { type: 'string' },
-  concurrency: { type: 'string' },
-  timeout: { type: 'string' },
-  'max-retries': { type: 'string' },
   'no-cache': { type: 'boolean' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parse>['values'];
+type Values = ReturnType<typeof parseFlags<typeof QA_FLAGS>>['values'];
 
 const GENERATION_FLAGS = [
-  'model',
-  'base-url',
-  'api-key-env',
+  ...(Object.keys(MODEL_FLAG_OPTIONS) as Array<keyof typeof MODEL_FLAG_OPTIONS>),
   'per-chunk',
   'chunk-tokens',
   'limit',
   'temperature',
   'max-tokens',
   'prompts',
-  'threads',
-  'context-size',
-  'concurrency',
-  'timeout',
-  'max-retries',
   'no-cache',
 ] as const;
 
 export async function qaCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: Values;
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values } = parseFlags(argv, QA_FLAGS);
   if (values.help) {
     process.stdout.write(QA_HELP);
     return 0;
@@ -155,23 +136,7 @@ async function generate(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   if (!values.model) throw new UsageError('--model is required with --from-corpus');
-  if (values['base-url'] !== undefined && !/^https?:\/\//.test(values['base-url'])) {
-    throw new UsageError(
-      `--base-url must start with http:// or https://, got "${publicBaseUrl(values['base-url'])}"`,
-    );
-  }
-  const baseUrl = values['base-url'] ?? env.OPENAI_BASE_URL;
-  const embedded = isGgufPath(values.model);
-  if (!embedded && !baseUrl) {
-    throw new UsageError(
-      `--base-url is required (or set OPENAI_BASE_URL) for the served model "${values.model}"`,
-    );
-  }
-  const concurrency =
-    parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true }) ??
-    (embedded ? 1 : 16);
-  const timeout = parseNumber('--timeout', values.timeout, { min: 0 }) ?? (embedded ? 0 : undefined);
-  const maxRetries = parseNumber('--max-retries', values['max-retries'], { min: 0, max: 100, integer: true });
+  const flags = readModelFlags(values, values.model, env, 16);
   const settings = {
     source,
     out,
@@ -182,28 +147,16 @@ async function generate(
       integer: true,
     }),
     limit: parseNumber('--limit', values.limit, { min: 1, integer: true }),
-    concurrency,
+    concurrency: flags.concurrency,
     temperature: parseNumber('--temperature', values.temperature, { min: 0, max: 5 }),
     maxTokens: parseNumber('--max-tokens', values['max-tokens'], { min: 1, integer: true }),
     promptsDir: values.prompts,
     noCache: values['no-cache'],
-    retry: {
-      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
-      ...(maxRetries === undefined ? {} : { maxAttempts: maxRetries + 1 }),
-    },
+    retry: flags.retry,
   };
-  const threads = parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true });
-  const contextSize = parseNumber('--context-size', values['context-size'], { min: 64, integer: true });
   let generator: TextGenerator | undefined;
   try {
-    generator = await openTextGenerator({
-      model: values.model,
-      baseUrl,
-      apiKey: env[values['api-key-env'] ?? 'OPENAI_API_KEY'],
-      concurrency,
-      threads,
-      contextSize,
-    });
+    generator = await openModelFromFlags(flags);
     const model = generator;
     return await withInterrupts('stopping: finishing requests in flight', async (signal) => {
       const r = await generateProbes({ ...settings, generator: model, signal });
@@ -216,8 +169,4 @@ async function generate(
   } finally {
     await generator?.close();
   }
-}
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
 }

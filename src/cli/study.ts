@@ -1,11 +1,16 @@
-import { parseArgs } from 'node:util';
 import { STUDY_METHODS } from '../dataset/record.js';
-import { isGgufPath, openTextGenerator, publicBaseUrl } from '../models/open-generator.js';
 import { tiktokenCounter } from '../models/tiktoken-counter.js';
 import type { TextGenerator } from '../models/types.js';
 import { fmt } from '../runtime/progress.js';
 import { runStudy, type StudyOptions } from '../study/run-study.js';
-import { UsageError, parseChoice, parseCount, parseNumber, withInterrupts } from './args.js';
+import { UsageError, parseFlags, parseChoice, parseCount, parseNumber, withInterrupts } from './args.js';
+import {
+  checkBaseUrlFlag,
+  MODEL_FLAG_OPTIONS,
+  openModelFromFlags,
+  readModelFlags,
+  retryFlags,
+} from './model-flags.js';
 
 export const STUDY_HELP = `Usage: active-reading study --corpus PATH --out RUN_DIR --method METHOD --model MODEL [options]
 
@@ -56,31 +61,25 @@ Runtime
   -h, --help             show this help
 `;
 
-const OPTIONS = {
+/** The command's flags (parseArgs specs); --help documents every one. */
+export const STUDY_FLAGS = {
   corpus: { type: 'string' },
   out: { type: 'string' },
   method: { type: 'string' },
-  model: { type: 'string' },
-  'base-url': { type: 'string' },
-  'api-key-env': { type: 'string' },
+  ...MODEL_FLAG_OPTIONS,
   task: { type: 'string' },
   'budget-tokens': { type: 'string' },
   reps: { type: 'string' },
-  concurrency: { type: 'string' },
   'chunk-tokens': { type: 'string' },
   temperature: { type: 'string' },
   'top-p': { type: 'string' },
   'max-tokens': { type: 'string' },
   'min-words': { type: 'string' },
   seed: { type: 'string' },
-  threads: { type: 'string' },
-  'context-size': { type: 'string' },
   stage: { type: 'string' },
   prompts: { type: 'string' },
   'pairs-per-rep': { type: 'string' },
   'shard-records': { type: 'string' },
-  timeout: { type: 'string' },
-  'max-retries': { type: 'string' },
   'no-cache': { type: 'boolean' },
   'price-input': { type: 'string' },
   'price-output': { type: 'string' },
@@ -88,12 +87,7 @@ const OPTIONS = {
 } as const;
 
 export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values } = parseFlags(argv, STUDY_FLAGS);
   if (values.help) {
     process.stdout.write(STUDY_HELP);
     return 0;
@@ -103,32 +97,18 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   const stage = parseChoice('--stage', values.stage, ['2'] as const);
   const budgetTokens = parseCount('--budget-tokens', values['budget-tokens']);
   const reps = parseNumber('--reps', values.reps, { min: 1, integer: true });
-  const embedded = values.model !== undefined && isGgufPath(values.model);
-  // An embedded model generates `concurrency` sequences at once in this process, each with its own KV cache,
-  // and may take minutes per long generation on a CPU: default to one at a time and no timeout.
+  checkBaseUrlFlag('--base-url', values['base-url']);
+  if (method !== 'repeat' && !values.model)
+    throw new UsageError(`--model is required for --method ${method}`);
+  // repeat needs no model, but still takes the runtime flags.
+  const flags = values.model ? readModelFlags(values, values.model, env) : undefined;
   const concurrency =
-    parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true }) ??
-    (embedded ? 1 : undefined);
-  const timeout = parseNumber('--timeout', values.timeout, { min: 0 }) ?? (embedded ? 0 : undefined);
-  const maxRetries = parseNumber('--max-retries', values['max-retries'], { min: 0, max: 100, integer: true });
+    flags?.concurrency ??
+    parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true });
   const priceInput = parseNumber('--price-input', values['price-input'], { min: 0 });
   const priceOutput = parseNumber('--price-output', values['price-output'], { min: 0 });
   if ((priceInput === undefined) !== (priceOutput === undefined)) {
     throw new UsageError('--price-input and --price-output go together');
-  }
-  const keyVariable = values['api-key-env'] ?? 'OPENAI_API_KEY';
-  const baseUrl = values['base-url'] ?? env.OPENAI_BASE_URL;
-  if (values['base-url'] !== undefined && !/^https?:\/\//.test(values['base-url'])) {
-    throw new UsageError(
-      `--base-url must start with http:// or https://, got "${publicBaseUrl(values['base-url'])}"`,
-    );
-  }
-  if (method !== 'repeat' && !values.model)
-    throw new UsageError(`--model is required for --method ${method}`);
-  if (values.model && !isGgufPath(values.model) && !baseUrl) {
-    throw new UsageError(
-      `--base-url is required (or set OPENAI_BASE_URL) for the served model "${values.model}"`,
-    );
   }
 
   const options: StudyOptions = {
@@ -159,26 +139,11 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
       priceInput !== undefined && priceOutput !== undefined
         ? { inputPerMillion: priceInput, outputPerMillion: priceOutput }
         : undefined,
-    retry: {
-      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }), // 0: no timeout
-      ...(maxRetries === undefined ? {} : { maxAttempts: maxRetries + 1 }),
-    },
-    baseUrl: baseUrl ? publicBaseUrl(baseUrl) : undefined,
+    retry: flags?.retry ?? retryFlags(values, false),
+    baseUrl: flags?.publicBaseUrl,
   };
-  const threads = parseNumber('--threads', values.threads, { min: 1, max: 1024, integer: true });
-  const contextSize = parseNumber('--context-size', values['context-size'], { min: 64, integer: true });
 
-  let generator: TextGenerator | undefined;
-  if (values.model) {
-    generator = await openTextGenerator({
-      model: values.model,
-      baseUrl,
-      apiKey: env[keyVariable],
-      concurrency,
-      threads,
-      contextSize,
-    });
-  }
+  const generator: TextGenerator | undefined = flags ? await openModelFromFlags(flags) : undefined;
 
   try {
     return await withInterrupts('stopping: finishing requests in flight', async (signal) => {
@@ -196,8 +161,4 @@ export async function studyCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   } finally {
     await generator?.close();
   }
-}
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
 }

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { fmt } from '../runtime/progress.js';
 import { trainWithEngine, type EngineTrainOptions } from '../train/engine-trainer.js';
-import { UsageError, parseChoice, parseCount, parseNumber, withInterrupts } from './args.js';
+import { UsageError, parseFlags, parseChoice, parseCount, parseNumber, withInterrupts } from './args.js';
 
 export const TRAIN_HELP = `Usage: active-reading train --data RUN_DIR|FILE.jsonl --model HF_DIR | --from-scratch CONFIG.json --out CKPT_DIR [options]
 
@@ -79,12 +78,7 @@ const OPTIONS = {
 } as const;
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values } = parseFlags(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(TRAIN_HELP);
     return 0;
@@ -148,8 +142,4 @@ export async function trainCommand(argv: string[]): Promise<number> {
     );
     return result.status === 'complete' ? 0 : 130;
   });
-}
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
 }

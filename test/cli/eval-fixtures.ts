@@ -46,17 +46,6 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   return { code, stdout, stderr };
 }
 
-/** Flags of a verb's OPTIONS table, read from its source, for the "--help lists every flag" tests. */
-export function flagsOf(sourceFile: string): string[] {
-  const source = spawnSync('grep', ['-o', "^  '\\?[a-z-]*'\\?: { type", sourceFile], {
-    encoding: 'utf8',
-  }).stdout;
-  return source
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.replace(/[':{ ]|type/g, ''));
-}
-
 export interface QaFixtureItem {
   id: string;
   question: string;
