@@ -6,7 +6,8 @@
  */
 import type { Kernels } from './kernels/types.js';
 import type { LlamaModel, LlamaShape } from './llama.js';
-import { add, attention, embedding, linear, rmsnorm, rope, swiglu, type OpContext } from './ops.js';
+import { decoderLayer } from './decoder-layer.js';
+import { attention, embedding, linear, rmsnorm, type OpContext } from './ops.js';
 import type { Rng } from './rng.js';
 import { ropeTables } from './rope-tables.js';
 import { Tensor } from './tensor.js';
@@ -69,21 +70,17 @@ export class KvDecoder {
       const p = `model.layers.${i}.`;
       const proj = (input: Tensor, name: string, biased: boolean | undefined): Tensor =>
         linear(ctx, input, param(`${p}${name}.weight`), biased ? param(`${p}${name}.bias`) : undefined);
-      const x = rmsnorm(ctx, h, param(`${p}input_layernorm.weight`), s.rmsNormEps);
-      const q = rope(ctx, proj(x, 'self_attn.q_proj', s.attentionBias), s.numHeads, s.headDim, T, cos, sin);
-      const k = rope(ctx, proj(x, 'self_attn.k_proj', s.attentionBias), s.numKvHeads, s.headDim, T, cos, sin);
-      const v = proj(x, 'self_attn.v_proj', s.attentionBias);
       const cacheK = this.cacheK[i] as Float32Array;
       const cacheV = this.cacheV[i] as Float32Array;
-      cacheK.set(k.data, start * kvWidth);
-      cacheV.set(v.data, start * kvWidth);
-      let attended: Float32Array;
-      if (start === 0 && T > 1) {
+      const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => {
+        cacheK.set(k.data, start * kvWidth);
+        cacheV.set(v.data, start * kvWidth);
         // A prompt fed into an empty cache is plain causal attention: batched GEMMs, not a loop per row.
-        const dims = { batch: 1, seqLen: T, heads: s.numHeads, kvHeads: s.numKvHeads, headDim: s.headDim };
-        attended = attention(ctx, q, k, v, dims).data;
-      } else {
-        attended = new Float32Array(T * qWidth);
+        if (start === 0 && T > 1) {
+          const dims = { batch: 1, seqLen: T, heads: s.numHeads, kvHeads: s.numKvHeads, headDim: s.headDim };
+          return attention(ctx, q, k, v, dims);
+        }
+        const attended = new Float32Array(T * qWidth);
         for (let r = 0; r < T; r++) {
           attendCache(
             q.data.subarray(r * qWidth, (r + 1) * qWidth),
@@ -94,11 +91,16 @@ export class KvDecoder {
             attended.subarray(r * qWidth, (r + 1) * qWidth),
           );
         }
-      }
-      h = add(ctx, h, proj(new Tensor(attended, [T, qWidth]), 'self_attn.o_proj', s.outputBias));
-      const y = rmsnorm(ctx, h, param(`${p}post_attention_layernorm.weight`), s.rmsNormEps);
-      const mlp = swiglu(ctx, proj(y, 'mlp.gate_proj', s.mlpBias), proj(y, 'mlp.up_proj', s.mlpBias));
-      h = add(ctx, h, proj(mlp, 'mlp.down_proj', s.mlpBias));
+        return new Tensor(attended, [T, qWidth]);
+      };
+      h = decoderLayer(ctx, h, s, {
+        param: (name) => param(`${p}${name}`),
+        project: proj,
+        attend,
+        seqLen: T,
+        cos,
+        sin,
+      });
     }
     this.filled += T;
     // Only the last row's logits are needed: the LM head is the largest product, skip it for the others.

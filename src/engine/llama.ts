@@ -1,4 +1,5 @@
 import { Arena } from './arena.js';
+import { decoderLayer } from './decoder-layer.js';
 import type { Kernels } from './kernels/types.js';
 import {
   add,
@@ -9,9 +10,7 @@ import {
   embedding,
   linear,
   rmsnorm,
-  rope,
   scale,
-  swiglu,
   type OpContext,
 } from './ops.js';
 import { Rng } from './rng.js';
@@ -279,30 +278,14 @@ export class LlamaModel {
         const low = linear(ctx, linear(ctx, x, a), this.param(`${p}${name}.lora_B.weight`));
         return add(ctx, y, scale(ctx, low, this.lora.alpha / this.lora.rank));
       };
-      const x = rmsnorm(ctx, h, this.param(`${p}input_layernorm.weight`), s.rmsNormEps);
-      const q = rope(
-        ctx,
-        proj(x, 'self_attn.q_proj', s.attentionBias),
-        s.numHeads,
-        s.headDim,
+      h = decoderLayer(ctx, h, s, {
+        param: (name) => this.param(`${p}${name}`),
+        project: proj,
+        attend: (q, k, v) => attention(ctx, q, k, v, dims),
         seqLen,
         cos,
         sin,
-      );
-      const k = rope(
-        ctx,
-        proj(x, 'self_attn.k_proj', s.attentionBias),
-        s.numKvHeads,
-        s.headDim,
-        seqLen,
-        cos,
-        sin,
-      );
-      const v = proj(x, 'self_attn.v_proj', s.attentionBias);
-      h = add(ctx, h, proj(attention(ctx, q, k, v, dims), 'self_attn.o_proj', s.outputBias));
-      const y = rmsnorm(ctx, h, this.param(`${p}post_attention_layernorm.weight`), s.rmsNormEps);
-      const mlp = swiglu(ctx, proj(y, 'mlp.gate_proj', s.mlpBias), proj(y, 'mlp.up_proj', s.mlpBias));
-      h = add(ctx, h, proj(mlp, 'mlp.down_proj', s.mlpBias));
+      });
     }
     h = rmsnorm(ctx, h, this.param('model.norm.weight'), s.rmsNormEps);
     return h;
