@@ -31,6 +31,8 @@ Answering
   --base-url URL         OpenAI-compatible endpoint (default $OPENAI_BASE_URL)
   --api-key-env NAME     environment variable holding the API key (default OPENAI_API_KEY); keys are never
                          written to outputs, caches or messages
+  --api API              the server's API: chat (default; /chat/completions, the model's chat template) or
+                         completions (/completions, the messages as one plain prompt: base models)
   --mode MODE            closed-book (default): the question alone, in a few-shot short-answer prompt that
                          works for base and chat models; gold-context: the question with its source text
   --corpus PATH          gold-context: a study run directory (its chunks.jsonl) or the corpus itself

@@ -3,14 +3,16 @@
  * model served by an OpenAI-compatible server), read the same way by `study`, `qa` and `eval`.
  */
 import { isGgufPath, openTextGenerator, publicBaseUrl } from '../models/open-generator.js';
+import { OPENAI_APIS, type OpenAIApi } from '../models/openai-compatible.js';
 import type { TextGenerator } from '../models/types.js';
-import { UsageError, parseNumber } from './args.js';
+import { UsageError, parseChoice, parseNumber } from './args.js';
 
 /** parseArgs specs of the model flags, spread into a command's own. */
 export const MODEL_FLAG_OPTIONS = {
   model: { type: 'string' },
   'base-url': { type: 'string' },
   'api-key-env': { type: 'string' },
+  api: { type: 'string' },
   threads: { type: 'string' },
   'context-size': { type: 'string' },
   concurrency: { type: 'string' },
@@ -35,6 +37,7 @@ export interface ModelFlags {
   /** The server URL to write into outputs (credentials removed); undefined for an embedded model. */
   publicBaseUrl: string | undefined;
   apiKey: string | undefined;
+  api: OpenAIApi | undefined;
   concurrency: number | undefined;
   threads: number | undefined;
   contextSize: number | undefined;
@@ -74,12 +77,17 @@ export function readModelFlags(
   if (!embedded && !baseUrl) {
     throw new UsageError(`--base-url is required (or set OPENAI_BASE_URL) for the served model "${model}"`);
   }
+  const api = parseChoice('--api', values.api, OPENAI_APIS);
+  if (api !== undefined && embedded) {
+    throw new UsageError(`--api is for a served model; "${model}" runs in this process`);
+  }
   return {
     model,
     embedded,
     baseUrl,
     publicBaseUrl: embedded || !baseUrl ? undefined : publicBaseUrl(baseUrl),
     apiKey: env[values['api-key-env'] ?? 'OPENAI_API_KEY'],
+    api,
     concurrency:
       parseNumber('--concurrency', values.concurrency, { min: 1, max: 4096, integer: true }) ??
       (embedded ? 1 : servedConcurrency),
@@ -94,6 +102,7 @@ export function openModelFromFlags(flags: ModelFlags): Promise<TextGenerator> {
     model: flags.model,
     baseUrl: flags.baseUrl,
     apiKey: flags.apiKey,
+    api: flags.api,
     concurrency: flags.concurrency,
     threads: flags.threads,
     contextSize: flags.contextSize,

@@ -28,6 +28,8 @@ Generate
   --model MODEL          the LLM writing the questions: a .gguf file or a served model name
   --base-url URL         OpenAI-compatible endpoint (default $OPENAI_BASE_URL)
   --api-key-env NAME     environment variable holding the API key (default OPENAI_API_KEY)
+  --api API              the server's API: chat (default; /chat/completions, the model's chat template) or
+                         completions (/completions, the messages as one plain prompt: base models)
   --per-chunk N          questions asked for per chunk (default 3)
   --chunk-tokens N       chunk size when PATH is a corpus (default 512, as study)
   --limit N              only the first N chunks

@@ -42,6 +42,8 @@ Model
   --base-url URL         OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (default $OPENAI_BASE_URL)
   --api-key-env NAME     environment variable holding the API key (default OPENAI_API_KEY); keys are never
                          written to logs, caches or outputs
+  --api API              the server's API: chat (default; /chat/completions, the model's chat template) or
+                         completions (/completions, the messages as one plain prompt: base models)
   --temperature T        sampling temperature (default 0.7)
   --top-p P              nucleus sampling (default: the server's)
   --max-tokens N         maximum tokens per generation (default 2048)

@@ -11,6 +11,7 @@
 import { Template } from '@huggingface/jinja';
 import { specialTokenContent } from '../engine/tokenizer/index.js';
 import type { TextTokenizer } from '../engine/tokenizer/types.js';
+import { completionPrompt } from './completion-prompt.js';
 import type { JsonObject } from './engine-model-dir.js';
 import type { ChatMessage } from './types.js';
 
@@ -64,11 +65,7 @@ function completionRenderer(tokenizer: TextTokenizer, bos: boolean): PromptRende
   return {
     format: 'completion',
     render(messages) {
-      const text = messages
-        .map((m) => m.content)
-        .filter((c) => c.length > 0)
-        .join('\n\n');
-      const ids = tokenizer.encode(text);
+      const ids = tokenizer.encode(completionPrompt(messages));
       return bos && tokenizer.bosId !== undefined ? [tokenizer.bosId, ...ids] : ids;
     },
   };

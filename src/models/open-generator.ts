@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createOpenAICompatibleGenerator } from './openai-compatible.js';
+import { createOpenAICompatibleGenerator, type OpenAIApi } from './openai-compatible.js';
 import type { TextGenerator } from './types.js';
 
 export interface OpenGeneratorOptions {
@@ -11,6 +11,8 @@ export interface OpenGeneratorOptions {
   model: string;
   baseUrl?: string;
   apiKey?: string;
+  /** For a served model: the chat API (default) or the completions API (base models without a chat template). */
+  api?: OpenAIApi;
   /** Parallel sequences for an embedded GGUF model; connections for a server. */
   concurrency?: number;
   threads?: number;
@@ -97,6 +99,7 @@ export async function openTextGenerator(options: OpenGeneratorOptions): Promise<
     model: options.model,
     baseUrl: options.baseUrl,
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(options.api ? { api: options.api } : {}),
     maxConnections: Math.max(16, options.concurrency ?? 16),
   });
 }

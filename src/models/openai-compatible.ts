@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { Pool } from 'undici';
+import { completionPrompt } from './completion-prompt.js';
 import { ModelRequestError, RETRYABLE_NETWORK_CODES } from './errors.js';
 import { tiktokenCounter } from './tiktoken-counter.js';
 import type {
@@ -12,7 +13,8 @@ import type {
 
 /**
  * A `TextGenerator` for any server that speaks the OpenAI chat-completions API (vLLM, SGLang,
- * llama.cpp server, Ollama, OpenAI, Together, ...), over a keep-alive undici connection pool.
+ * llama.cpp server, Ollama, OpenAI, Together, ...), over a keep-alive undici connection pool; or its
+ * (legacy) completions API, which base models served without a chat template need.
  */
 export interface OpenAICompatibleOptions {
   model: string;
@@ -26,7 +28,16 @@ export interface OpenAICompatibleOptions {
   counter?: TokenCounter;
   /** Extra request headers (e.g. `OpenAI-Organization`). Long values are redacted from error messages. */
   extraHeaders?: Record<string, string>;
+  /**
+   * `chat` (default): POST /chat/completions with the messages, which the server renders with the model's
+   * chat template. `completions`: POST /completions with the messages as one plain prompt
+   * (completionPrompt), for base models, which have no chat template.
+   */
+  api?: OpenAIApi;
 }
+
+export const OPENAI_APIS = ['chat', 'completions'] as const;
+export type OpenAIApi = (typeof OPENAI_APIS)[number];
 
 const DEFAULT_MAX_CONNECTIONS = 256;
 /** Non-streaming generations can take minutes before the first header byte arrives. */
@@ -43,12 +54,15 @@ const EXTRA_RETRYABLE_CODES = new Set([
 
 export function createOpenAICompatibleGenerator(options: OpenAICompatibleOptions): TextGenerator {
   const endpoint = parseBaseUrl(options.baseUrl);
-  const id = `openai:${options.model}@${endpoint.publicUrl}`;
+  const api = options.api ?? 'chat';
+  // The API changes the prompt the model sees, so it is part of the identity (and of cache keys).
+  const scheme = api === 'chat' ? 'openai' : 'openai-completions';
+  const id = `${scheme}:${options.model}@${endpoint.publicUrl}`;
   const secrets = collectSecrets(options, endpoint);
   const redact = (text: string): string => redactSecrets(text, secrets);
 
   const headers = buildHeaders(options, endpoint);
-  const path = `${endpoint.pathname}/chat/completions${endpoint.search}`;
+  const path = `${endpoint.pathname}/${api === 'chat' ? 'chat/completions' : 'completions'}${endpoint.search}`;
   const pool = new Pool(endpoint.origin, {
     connections: Math.max(1, Math.floor(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)),
     pipelining: 1,
@@ -124,11 +138,17 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleOptions
     const completion = parsed as ChatCompletionResponse | null;
     const choice = Array.isArray(completion?.choices) ? completion.choices[0] : undefined;
     const message = choice?.message;
-    if (message === null || typeof message !== 'object') {
-      const serverError = completion && typeof completion === 'object' && 'error' in completion;
-      throw malformed(serverError ? 'error object instead of choices' : 'no choices[0].message', body);
+    const serverError = completion && typeof completion === 'object' && 'error' in completion;
+    let text: string;
+    if (api === 'completions') {
+      if (typeof choice?.text !== 'string')
+        throw malformed(serverError ? 'error object instead of choices' : 'no choices[0].text', body);
+      text = choice.text;
+    } else {
+      if (message === null || typeof message !== 'object')
+        throw malformed(serverError ? 'error object instead of choices' : 'no choices[0].message', body);
+      text = contentText(message.content);
     }
-    const text = contentText(message.content);
     const usage = completion?.usage;
     const promptTokens = nonNegativeInteger(usage?.prompt_tokens) ?? getCounter().count(promptText(messages));
     const completionTokens = nonNegativeInteger(usage?.completion_tokens) ?? getCounter().count(text);
@@ -140,7 +160,7 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleOptions
 
   return {
     id,
-    cacheIdentity: `openai:${options.model}`,
+    cacheIdentity: `${scheme}:${options.model}`,
 
     async generate(request: GenerationRequest): Promise<GenerationResult> {
       if (closed)
@@ -148,7 +168,7 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleOptions
       const signal = request.signal;
       if (signal?.aborted) throw abortedError(signal);
 
-      const payload = JSON.stringify(buildRequestBody(options.model, request));
+      const payload = JSON.stringify(buildRequestBody(options.model, request, api));
       let status: number;
       let responseHeaders: ResponseHeaders;
       let body: string;
@@ -179,7 +199,9 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleOptions
 type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 interface ChatCompletionResponse {
-  choices?: Array<{ message?: { content?: unknown } | null; finish_reason?: unknown } | undefined>;
+  choices?: Array<
+    { message?: { content?: unknown } | null; text?: unknown; finish_reason?: unknown } | undefined
+  >;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
 }
 
@@ -252,8 +274,15 @@ function redactSecrets(text: string, secrets: string[]): string {
   return result;
 }
 
-function buildRequestBody(model: string, request: GenerationRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = { model, messages: request.messages };
+function buildRequestBody(
+  model: string,
+  request: GenerationRequest,
+  api: OpenAIApi,
+): Record<string, unknown> {
+  const body: Record<string, unknown> =
+    api === 'chat'
+      ? { model, messages: request.messages }
+      : { model, prompt: completionPrompt(request.messages) };
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;

@@ -67,6 +67,14 @@ describe('eval --help and argument errors', () => {
     [['eval', '--qa', 'q.jsonl', '--model', 'm.gguf'], /--out DIR is required/],
     [['eval', '--qa', 'q.jsonl', '--out', 'o', '--model', 'served-model'], /--base-url is required/],
     [
+      ['eval', '--qa', 'q.jsonl', '--out', 'o', '--model', 'm', '--base-url', 'http://h/v1', '--api', 'rest'],
+      /--api must be one of chat, completions/,
+    ],
+    [
+      ['eval', '--qa', 'q.jsonl', '--out', 'o', '--model', 'm.gguf', '--api', 'completions'],
+      /--api is for a served model/,
+    ],
+    [
       ['eval', '--qa', 'q.jsonl', '--out', 'o', '--model', 'm.gguf', '--mode', 'gold-context'],
       /--mode gold-context needs --corpus/,
     ],
@@ -475,6 +483,34 @@ describe('gold-context answering and study diagnostics', () => {
     const html = await fs.readFile(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('Diagnostics of the study data');
     expect(html).toContain('Items without a gold context');
+  });
+});
+
+describe('eval against a served base model (--api completions)', () => {
+  it('sends plain prompts to /v1/completions and grades the text of the replies', async () => {
+    const n = 6;
+    const server = await startScriptedServer({ respond: evalResponder(manyAnswers(n)) });
+    try {
+      const qa = await writeQaFile(path.join(dir, 'completions-qa.jsonl'), manyItems(n));
+      const out = path.join(dir, 'completions-eval');
+      const args = ['eval', '--qa', qa, '--out', out, '--model', 'base', '--base-url', server.url];
+      const { code, stderr } = await cli([...args, '--api', 'completions']);
+      expect(stderr).not.toMatch(/error/i);
+      expect(code).toBe(0);
+      expect(server.log).toHaveLength(n);
+      for (const body of server.log) {
+        expect(body.messages).toBeUndefined();
+        expect(body.prompt).toMatch(/Question: What is the code name of project number \d+\?\nAnswer:\s*$/);
+      }
+      const summary = await readSummary(out);
+      expect(summary.config.model_id).toBe(`openai-completions:base@${server.url}`);
+      expect(summary.metrics?.counts.n).toBe(n);
+      const grades = await readJsonlFile<GradeRecord>(path.join(out, 'grades.jsonl'));
+      const right = manyItems(n).filter((item) => manyAnswers(n)[item.question] === item.answer).length;
+      expect(grades.filter((g) => g.verdict === 'correct')).toHaveLength(right);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A real OpenAI-compatible HTTP server on 127.0.0.1 whose replies come from a script, with injectable
- * faults. Used by tests and by the throughput benchmark, so the per-request path is kept lean.
+ * faults. Used by tests and by the throughput benchmark, so the per-request path is kept lean. It serves
+ * /v1/chat/completions and /v1/completions; `respond` sees a completions prompt as one user message, and
+ * the log keeps the body as it came (with `prompt`, not `messages`).
  */
 
 export interface ChatCompletionRequestBody {
@@ -115,7 +117,11 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
   ) =>
     send(res, status, JSON.stringify({ error: { message, type: 'scripted_error', code: status } }), headers);
 
-  const complete = async (res: ServerResponse, body: ChatCompletionRequestBody): Promise<void> => {
+  const complete = async (
+    res: ServerResponse,
+    body: ChatCompletionRequestBody,
+    api: 'chat' | 'completions',
+  ): Promise<void> => {
     let reply: string | ScriptedReply;
     try {
       reply = await options.respond(body);
@@ -124,17 +130,16 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
       return;
     }
     const text = typeof reply === 'string' ? reply : reply.text;
+    const finishReason = (typeof reply === 'string' ? undefined : reply.finishReason) ?? 'stop';
     const completion: Record<string, unknown> = {
-      id: `chatcmpl-${++completionId}`,
-      object: 'chat.completion',
+      id: `${api === 'chat' ? 'chatcmpl' : 'cmpl'}-${++completionId}`,
+      object: api === 'chat' ? 'chat.completion' : 'text_completion',
       created: Math.floor(Date.now() / 1000),
       model: typeof body.model === 'string' ? body.model : modelId,
       choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: text },
-          finish_reason: (typeof reply === 'string' ? undefined : reply.finishReason) ?? 'stop',
-        },
+        api === 'chat'
+          ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: finishReason }
+          : { index: 0, text, logprobs: null, finish_reason: finishReason },
       ],
     };
     if (reportUsage) {
@@ -150,21 +155,38 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
     send(res, 200, JSON.stringify(completion));
   };
 
-  const handleCompletion = (req: IncomingMessage, res: ServerResponse, raw: string): void => {
+  const handleCompletion = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    api: 'chat' | 'completions',
+  ): void => {
     requests += 1;
     lastAuthorization = req.headers.authorization;
-    let body: ChatCompletionRequestBody;
+    let received: ChatCompletionRequestBody;
     try {
-      body = JSON.parse(raw) as ChatCompletionRequestBody;
+      received = JSON.parse(raw) as ChatCompletionRequestBody;
     } catch {
       sendError(res, 400, 'request body is not valid JSON');
       return;
     }
-    if (keepLog) log.push(body);
-    if (body === null || typeof body !== 'object' || !Array.isArray(body.messages)) {
+    if (keepLog) log.push(received);
+    if (received === null || typeof received !== 'object') {
+      sendError(res, 400, 'request body is not a JSON object');
+      return;
+    }
+    if (api === 'chat' && !Array.isArray(received.messages)) {
       sendError(res, 400, "'messages' is required");
       return;
     }
+    if (api === 'completions' && typeof received.prompt !== 'string') {
+      sendError(res, 400, "'prompt' is required (a string)");
+      return;
+    }
+    const body: ChatCompletionRequestBody =
+      api === 'chat'
+        ? received
+        : { ...received, messages: [{ role: 'user', content: received.prompt as string }] };
 
     const fault = faultHead < faults.length ? faults[faultHead++] : undefined;
     if (faultHead === faults.length && faultHead > 0) {
@@ -173,7 +195,7 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
     }
     const respond = (): void => {
       if (fault === undefined) {
-        void complete(res, body);
+        void complete(res, body, api);
         return;
       }
       switch (fault.kind) {
@@ -194,7 +216,7 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
           sendError(res, 503, 'Service unavailable (scripted)');
           return;
         case 'slow':
-          later(fault.delayMs, () => void complete(res, body));
+          later(fault.delayMs, () => void complete(res, body, api));
           return;
         case 'drop':
           req.socket.destroy();
@@ -218,16 +240,16 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
 
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
-    if (
-      req.method === 'POST' &&
-      (url === '/v1/chat/completions' || url.startsWith('/v1/chat/completions?'))
-    ) {
+    const route = url.split('?')[0];
+    const api =
+      route === '/v1/chat/completions' ? 'chat' : route === '/v1/completions' ? 'completions' : undefined;
+    if (req.method === 'POST' && api) {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const raw =
           chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-        handleCompletion(req, res, raw);
+        handleCompletion(req, res, raw, api);
       });
       return;
     }

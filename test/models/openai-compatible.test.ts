@@ -336,3 +336,67 @@ describe('createOpenAICompatibleGenerator', () => {
     );
   });
 });
+
+describe('createOpenAICompatibleGenerator with the completions API', () => {
+  let server: ScriptedServer;
+  let generator: TextGenerator;
+
+  beforeAll(async () => {
+    server = await startScriptedServer({
+      respond: (body) => ({ text: ` Paris (${body.messages.length} message)`, finishReason: 'length' }),
+    });
+    generator = createOpenAICompatibleGenerator({
+      model: 'base-model',
+      baseUrl: server.url,
+      api: 'completions',
+    });
+  });
+
+  afterAll(async () => {
+    await generator.close();
+    await server.close();
+  });
+
+  it('posts the messages as one plain prompt to /completions and reads choices[0].text', async () => {
+    const result = await generator.generate({
+      messages: [
+        { role: 'system', content: 'Answer briefly.' },
+        { role: 'user', content: 'Question: What is the capital of France?\nAnswer:' },
+      ],
+      temperature: 0,
+      maxTokens: 8,
+      stop: ['\n'],
+      seed: 3,
+    });
+    expect(result.text).toBe(' Paris (1 message)');
+    expect(result.finishReason).toBe('length');
+    expect(result.completionTokens).toBe(3);
+    const sent = server.log.at(-1)!;
+    expect(sent).toEqual({
+      model: 'base-model',
+      prompt: 'Answer briefly.\n\nQuestion: What is the capital of France?\nAnswer:',
+      temperature: 0,
+      max_tokens: 8,
+      stop: ['\n'],
+      seed: 3,
+    });
+  });
+
+  it('is another model identity than the chat API, so their caches never mix', async () => {
+    const chat = createOpenAICompatibleGenerator({ model: 'base-model', baseUrl: server.url });
+    try {
+      expect(generator.id).toBe(`openai-completions:base-model@${server.url}`);
+      expect(generator.cacheIdentity).not.toBe(chat.cacheIdentity);
+    } finally {
+      await chat.close();
+    }
+  });
+
+  it('reports a reply without choices[0].text as malformed and retryable', async () => {
+    server.injectFaults({ kind: 'empty-choices' });
+    const error = await rejection(ask(generator));
+    expect(error.code).toBe('MALFORMED_RESPONSE');
+    expect(error.message).toMatch(/no choices\[0\]\.text/);
+    expect(error.retryable).toBe(true);
+  });
+});
