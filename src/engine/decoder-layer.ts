@@ -23,24 +23,10 @@ export interface DecoderLayerParts {
 export function decoderLayer(ctx: OpContext, h: Tensor, s: LlamaShape, parts: DecoderLayerParts): Tensor {
   const { param, project, seqLen, cos, sin } = parts;
   const x = rmsnorm(ctx, h, param('input_layernorm.weight'), s.rmsNormEps);
-  const q = rope(
-    ctx,
-    project(x, 'self_attn.q_proj', s.attentionBias),
-    s.numHeads,
-    s.headDim,
-    seqLen,
-    cos,
-    sin,
-  );
-  const k = rope(
-    ctx,
-    project(x, 'self_attn.k_proj', s.attentionBias),
-    s.numKvHeads,
-    s.headDim,
-    seqLen,
-    cos,
-    sin,
-  );
+  const roped = (name: string, heads: number) =>
+    rope(ctx, project(x, name, s.attentionBias), heads, s.headDim, seqLen, cos, sin);
+  const q = roped('self_attn.q_proj', s.numHeads);
+  const k = roped('self_attn.k_proj', s.numKvHeads);
   const v = project(x, 'self_attn.v_proj', s.attentionBias);
   const attended = add(ctx, h, project(parts.attend(q, k, v), 'self_attn.o_proj', s.outputBias));
   const y = rmsnorm(ctx, attended, param('post_attention_layernorm.weight'), s.rmsNormEps);
