@@ -81,15 +81,11 @@ export class KvDecoder {
           return attention(ctx, q, k, v, dims);
         }
         const attended = new Float32Array(T * qWidth);
-        for (let r = 0; r < T; r++) {
-          attendCache(
-            q.data.subarray(r * qWidth, (r + 1) * qWidth),
-            cacheK,
-            cacheV,
-            start + r + 1,
-            s,
-            attended.subarray(r * qWidth, (r + 1) * qWidth),
-          );
+        if (T > 1) {
+          // A later chunk of a long prompt: GEMMs against the cache too, not a JS loop per row.
+          attendChunk(ctx.kernels, q.data, cacheK, cacheV, start, T, s, attended);
+        } else {
+          attendCache(q.data, cacheK, cacheV, start + 1, s, attended);
         }
         return new Tensor(attended, [T, qWidth]);
       };
@@ -109,6 +105,77 @@ export class KvDecoder {
     const normed = rmsnorm(ctx, last, param('model.norm.weight'), s.rmsNormEps);
     const head = param(s.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
     return linear(ctx, normed, head).data;
+  }
+}
+
+/**
+ * `T` query rows at positions start..start+T-1 against the cache (its first start+T positions), grouped-query
+ * heads, written into `out` [T, heads * headDim]: per head, the scores as one GEMM, a causal softmax (row r
+ * sees positions up to start + r), and the weighted values as another GEMM.
+ */
+function attendChunk(
+  kernels: Kernels,
+  q: Float32Array,
+  keys: Float32Array,
+  values: Float32Array,
+  start: number,
+  T: number,
+  s: { numHeads: number; numKvHeads: number; headDim: number },
+  out: Float32Array,
+): void {
+  const D = s.headDim;
+  const group = s.numHeads / s.numKvHeads;
+  const kvWidth = s.numKvHeads * D;
+  const qWidth = s.numHeads * D;
+  const L = start + T;
+  const scores = new Float32Array(T * L);
+  const scale = 1 / Math.sqrt(D);
+  for (let h = 0; h < s.numHeads; h++) {
+    const kv = Math.floor(h / group) * D;
+    kernels.sgemm(
+      false,
+      true,
+      T,
+      L,
+      D,
+      scale,
+      q.subarray(h * D),
+      qWidth,
+      keys.subarray(kv),
+      kvWidth,
+      0,
+      scores,
+      L,
+    );
+    for (let r = 0; r < T; r++) {
+      const row = r * L;
+      const seen = start + r + 1;
+      let max = -Infinity;
+      for (let t = 0; t < seen; t++) max = Math.max(max, scores[row + t] as number);
+      let sum = 0;
+      for (let t = 0; t < seen; t++) {
+        const e = Math.exp((scores[row + t] as number) - max);
+        scores[row + t] = e;
+        sum += e;
+      }
+      for (let t = 0; t < seen; t++) scores[row + t] = (scores[row + t] as number) / sum;
+      scores.fill(0, row + seen, row + L);
+    }
+    kernels.sgemm(
+      false,
+      false,
+      T,
+      D,
+      L,
+      1,
+      scores,
+      L,
+      values.subarray(kv),
+      kvWidth,
+      0,
+      out.subarray(h * D),
+      qWidth,
+    );
   }
 }
 
