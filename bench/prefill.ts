@@ -1,9 +1,10 @@
 /**
  * Benchmark: prompt prefill on the engine's KV decoder, the way the engine TextGenerator feeds a long prompt
  * (64-token chunks, so it can yield to the event loop in between) against the whole prompt in one chunk, which
- * is plain causal attention over batched GEMMs. The gap is what the later chunks cost over the first.
+ * is plain causal attention over batched GEMMs (the gap is what the later chunks cost over the first); then
+ * decoding one token at a time after that prompt.
  *
- * Usage: npx tsx bench/prefill.ts [--tokens 1024] [--chunk 64] [--threads 2] [--kernels native|ts]
+ * Usage: npx tsx bench/prefill.ts [--tokens 1024] [--chunk 64] [--decode 64] [--threads 2] [--kernels native|ts]
  */
 import { parseArgs } from 'node:util';
 import { initLlamaWeights } from '../src/engine/init.js';
@@ -15,6 +16,7 @@ const { values } = parseArgs({
   options: {
     tokens: { type: 'string', default: '1024' },
     chunk: { type: 'string', default: '64' },
+    decode: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     kernels: { type: 'string', default: 'native' },
   },
@@ -39,12 +41,13 @@ const kernels = loadKernels({ prefer: values.kernels === 'ts' ? 'ts' : 'native',
 kernels.setThreads(Number(values.threads));
 const model = new LlamaModel(shape, initLlamaWeights(shape, { seed: 1 }));
 const n = Number(values.tokens);
+const decodeTokens = Number(values.decode);
 const chunk = Number(values.chunk);
 const prompt = Array.from({ length: n }, (_, i) => (i * 31 + 7) % shape.vocabSize);
 
 function prefill(size: number): number {
   const started = performance.now();
-  const decoder = new KvDecoder(model, kernels, n);
+  const decoder = new KvDecoder(model, kernels, n + decodeTokens);
   for (let at = 0; at < n; at += size) decoder.feed(prompt.slice(at, at + size));
   return performance.now() - started;
 }
@@ -58,3 +61,10 @@ console.log(
   `${kernels.name} kernels, ${values.threads} threads, ${n} prompt tokens: one chunk ${median(whole).toFixed(0)} ms, ` +
     `chunks of ${chunk} ${median(chunked).toFixed(0)} ms (${(median(chunked) / median(whole)).toFixed(2)}x)`,
 );
+
+const decoder = new KvDecoder(model, kernels, n + decodeTokens);
+decoder.feed(prompt);
+const started = performance.now();
+for (let i = 0; i < decodeTokens; i++) decoder.feed([(i * 17) % shape.vocabSize]);
+const perToken = (performance.now() - started) / decodeTokens;
+console.log(`decoding ${decodeTokens} tokens after the prompt: ${perToken.toFixed(1)} ms per token`);

@@ -80,13 +80,9 @@ export class KvDecoder {
           const dims = { batch: 1, seqLen: T, heads: s.numHeads, kvHeads: s.numKvHeads, headDim: s.headDim };
           return attention(ctx, q, k, v, dims);
         }
+        // Later rows (a generated token, or a later chunk of a long prompt): GEMMs against the cache.
         const attended = new Float32Array(T * qWidth);
-        if (T > 1) {
-          // A later chunk of a long prompt: GEMMs against the cache too, not a JS loop per row.
-          attendChunk(ctx.kernels, q.data, cacheK, cacheV, start, T, s, attended);
-        } else {
-          attendCache(q.data, cacheK, cacheV, start + 1, s, attended);
-        }
+        attendChunk(ctx.kernels, q.data, cacheK, cacheV, start, T, s, attended);
         return new Tensor(attended, [T, qWidth]);
       };
       h = decoderLayer(ctx, h, s, {
@@ -176,44 +172,6 @@ function attendChunk(
       out.subarray(h * D),
       qWidth,
     );
-  }
-}
-
-/**
- * One query row against `length` cached positions, grouped-query heads, written into `out` (zeroed).
- */
-function attendCache(
-  q: Float32Array,
-  keys: Float32Array,
-  values: Float32Array,
-  length: number,
-  s: { numHeads: number; numKvHeads: number; headDim: number },
-  out: Float32Array,
-): void {
-  const D = s.headDim;
-  const group = s.numHeads / s.numKvHeads;
-  const kvWidth = s.numKvHeads * D;
-  const scores = new Float64Array(length);
-  const scale = 1 / Math.sqrt(D);
-  for (let h = 0; h < s.numHeads; h++) {
-    const kh = Math.floor(h / group);
-    const qh = h * D;
-    let max = -Infinity;
-    for (let t = 0; t < length; t++) {
-      const kt = t * kvWidth + kh * D;
-      let dot = 0;
-      for (let d = 0; d < D; d++) dot += (q[qh + d] as number) * (keys[kt + d] as number);
-      const score = dot * scale;
-      scores[t] = score;
-      if (score > max) max = score;
-    }
-    let sum = 0;
-    for (let t = 0; t < length; t++) sum += scores[t] = Math.exp((scores[t] as number) - max);
-    for (let t = 0; t < length; t++) {
-      const w = (scores[t] as number) / sum;
-      const vt = t * kvWidth + kh * D;
-      for (let d = 0; d < D; d++) out[qh + d] = (out[qh + d] as number) + w * (values[vt + d] as number);
-    }
   }
 }
 
