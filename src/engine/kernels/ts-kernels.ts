@@ -1,10 +1,13 @@
 /**
- * Pure TypeScript kernels: always available, single-threaded. sgemm packs blocks of op(A) and op(B) into
- * contiguous Float64 panels (which also absorbs the transposes and leading dimensions), then runs a 4×4
- * register-tiled micro-kernel over them, GotoBLAS style. Scratch panels are allocated once per process.
+ * Kernels without the native addon: always available, single-threaded. The GEMM runs on WebAssembly SIMD
+ * (wasm-gemm.ts) where the runtime has it; the TypeScript sgemm here is its fallback: it packs blocks of op(A)
+ * and op(B) into contiguous Float64 panels (which also absorbs the transposes and leading dimensions), then
+ * runs a 4×4 register-tiled micro-kernel over them, GotoBLAS style. Scratch panels are allocated once per
+ * process.
  */
 import { checkAdamw, checkLength, checkSgemm } from './check.js';
 import type { ElementwiseKernels, Kernels } from './types.js';
+import { createWasmSgemm } from './wasm-gemm.js';
 
 const MR = 4; // rows of op(A) per micro-tile
 const NR = 4; // columns of op(B) per micro-tile
@@ -593,9 +596,13 @@ export const tsElementwise: ElementwiseKernels = {
   rope,
 };
 
+/** The TypeScript GEMM alone (the WebAssembly one's fallback, and a reference in tests). */
+export const tsSgemm: Kernels['sgemm'] = sgemm;
+
 export const tsKernels: Kernels = {
   name: 'ts',
-  sgemm,
+  // WebAssembly SIMD where the runtime has it (every supported Node.js does), else the TypeScript GEMM.
+  sgemm: createWasmSgemm(sgemm) ?? sgemm,
   adamw,
   ...tsElementwise,
   setThreads(): void {
