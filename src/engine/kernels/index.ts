@@ -1,13 +1,13 @@
 /**
  * Picks the compute kernels: `native` (N-API addon over OpenBLAS, native/build/Release/kernels.node) when it
- * loads, else the pure TypeScript ones. `ACTIVE_READING_KERNELS=ts|native|auto` overrides `prefer`.
+ * loads, else the ts ones (TypeScript, with the GEMM on WebAssembly SIMD). `ACTIVE_READING_KERNELS=ts|native|auto` overrides `prefer`.
  * Build the addon with `apt-get install libopenblas-dev` then `npm run build:native` (node native/build.mjs).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-import { tsKernels } from './ts-kernels.js';
+import { TS_KERNELS_DESCRIPTION, tsKernels } from './ts-kernels.js';
 import type { ElementwiseKernels, Kernels } from './types.js';
 
 export type { ElementwiseKernels, Kernels } from './types.js';
@@ -162,7 +162,7 @@ export function loadKernels(options: LoadKernelsOptions = {}): Kernels {
     throw new RangeError(`loadKernels: threads must be an integer >= 1 (got ${options.threads})`);
   }
   if (mode === 'ts') {
-    log(`kernels: ts (pure TypeScript, 1 thread; ${source})`);
+    log(`kernels: ts (${TS_KERNELS_DESCRIPTION}, 1 thread; ${source})`);
     return tsKernels;
   }
   const path = options.addonPath ?? defaultAddonPath;
@@ -182,9 +182,9 @@ export function loadKernels(options: LoadKernelsOptions = {}): Kernels {
       );
     }
     log(
-      `warning: native kernels unavailable (${loaded.error}); falling back to the slower pure TypeScript kernels. For the fast path: ${BUILD_HINT}.`,
+      `warning: native kernels unavailable (${loaded.error}); falling back to the slower ts kernels. For the fast path: ${BUILD_HINT}.`,
     );
-    log('kernels: ts (pure TypeScript, 1 thread)');
+    log(`kernels: ts (${TS_KERNELS_DESCRIPTION}, 1 thread)`);
     return tsKernels;
   }
   if (options.threads !== undefined) kernels.setThreads(options.threads);

@@ -599,10 +599,15 @@ export const tsElementwise: ElementwiseKernels = {
 /** The TypeScript GEMM alone (the WebAssembly one's fallback, and a reference in tests). */
 export const tsSgemm: Kernels['sgemm'] = sgemm;
 
+// WebAssembly SIMD where the runtime has it (every supported Node.js does), else the TypeScript GEMM.
+const wasmSgemm = createWasmSgemm(sgemm);
+
+/** What the ts kernels run on, for log lines: "TypeScript, GEMM on WebAssembly SIMD". */
+export const TS_KERNELS_DESCRIPTION = wasmSgemm ? 'TypeScript, GEMM on WebAssembly SIMD' : 'pure TypeScript';
+
 export const tsKernels: Kernels = {
   name: 'ts',
-  // WebAssembly SIMD where the runtime has it (every supported Node.js does), else the TypeScript GEMM.
-  sgemm: createWasmSgemm(sgemm) ?? sgemm,
+  sgemm: wasmSgemm ?? sgemm,
   adamw,
   ...tsElementwise,
   setThreads(): void {

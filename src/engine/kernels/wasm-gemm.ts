@@ -1,5 +1,5 @@
 /**
- * sgemm on WebAssembly SIMD for the ts kernels: 6-7x the pure TypeScript GEMM on one core (bench/RESULTS.md),
+ * sgemm on WebAssembly SIMD for the ts kernels: 6-8x the TypeScript GEMM on one core (bench/RESULTS.md),
  * with nothing to install. op(A) and op(B) are copied (transposed as needed, zero-padded to whole 4x8 tiles)
  * into the module's memory, the micro-kernel in wasm/gemm.wat computes their product a block of K at a time,
  * and the result is scaled into C. Products too small to repay the copies, or too large for the memory cap,
