@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initLlamaWeights } from '../../src/engine/init.js';
-import { loadKernels, tsKernels } from '../../src/engine/kernels/index.js';
 import type { Kernels } from '../../src/engine/kernels/types.js';
+import { kernelBackends } from '../helpers/kernel-backends.js';
 import { LlamaModel, type LlamaShape } from '../../src/engine/llama.js';
 import { AdamW, clipGradNorm, learningRate } from '../../src/engine/optim.js';
 import { naiveKernels } from './naive-kernels.js';
@@ -20,15 +20,7 @@ const shape: LlamaShape = {
   attentionBias: true,
 };
 
-let native: Kernels | undefined;
-try {
-  native = loadKernels({ prefer: 'native', log: () => undefined });
-} catch (error) {
-  console.warn(
-    `[backends.test] NOTICE: native kernels unavailable, testing ts only: ${(error as Error).message}`,
-  );
-}
-const backends: Kernels[] = native ? [tsKernels, native] : [tsKernels];
+const backends = kernelBackends('backends.test');
 
 const corpus = new Int32Array(Array.from({ length: 64 }, (_, i) => (i * 7 + (i >> 3)) % 32));
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { initLlamaWeights } from '../../src/engine/init.js';
-import { loadKernels, tsKernels } from '../../src/engine/kernels/index.js';
+import { tsKernels } from '../../src/engine/kernels/index.js';
 import type { Kernels } from '../../src/engine/kernels/types.js';
+import { kernelBackends } from '../helpers/kernel-backends.js';
 import { KvDecoder } from '../../src/engine/kv-decoder.js';
 import { LlamaModel, type LlamaShape } from '../../src/engine/llama.js';
 
@@ -19,15 +20,7 @@ const shape: LlamaShape = {
   attentionBias: true,
 };
 
-let native: Kernels | undefined;
-try {
-  native = loadKernels({ prefer: 'native', log: () => undefined });
-} catch (error) {
-  console.warn(
-    `[kv-decoder.test] NOTICE: native kernels unavailable, testing ts only: ${(error as Error).message}`,
-  );
-}
-const backends: Kernels[] = native ? [tsKernels, native] : [tsKernels];
+const backends = kernelBackends('kv-decoder.test');
 
 const model = new LlamaModel(shape, initLlamaWeights(shape, { seed: 11, std: 0.3 }));
 const tokens = Array.from({ length: 41 }, (_, i) => (i * 13 + 5) % shape.vocabSize);
