@@ -1,9 +1,9 @@
 /**
- * sgemm on WebAssembly SIMD for the ts kernels: 6-8x the TypeScript GEMM on one core (bench/RESULTS.md),
- * with nothing to install. op(A) and op(B) are copied (transposed as needed, zero-padded to whole 4x8 tiles)
- * into the module's memory, the micro-kernel in wasm/gemm.wat computes their product a block of K at a time,
- * and the result is scaled into C. Products too small to repay the copies, or too large for the memory cap,
- * stay on the TypeScript path.
+ * sgemm on WebAssembly SIMD for the ts kernels, with nothing to install (bench/RESULTS.md has its speed).
+ * Operands are copied into the module's memory as they are stored (memcpy, no JS loops): the micro-kernel in
+ * wasm/gemm.wat reads op(A) in place through its strides, a transposed B is transposed there by SIMD
+ * shuffles, and alpha and beta are applied as each tile is stored; the rows of C are then copied back.
+ * Products too small to repay the copies, or too large for the memory cap, stay on the TypeScript path.
  */
 import { checkSgemm } from './check.js';
 import type { Kernels } from './types.js';
@@ -20,47 +20,43 @@ interface WasmApi {
 
 interface GemmExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  gemm(M: number, N: number, K: number, lda: number, A: number, B: number, C: number, acc: number): void;
+  /** Pointers and strides in bytes; see wasm/gemm.wat. */
+  gemm(
+    M: number,
+    N: number,
+    K: number,
+    A: number,
+    rsA: number,
+    csA: number,
+    B: number,
+    ldb: number,
+    C: number,
+    ldc: number,
+    alpha: number,
+    beta: number,
+    load: number,
+  ): void;
+  transpose(src: number, rows: number, cols: number, lds: number, dst: number, ldd: number): void;
 }
 
 const TILE_M = 4;
 const TILE_N = 8;
-/** Depth of one pass of the micro-kernel: a 4-row strip of A and an 8-column strip of B stay in L1. */
+/** Depth of one pass of the micro-kernel: a 4-row strip of A stays in L1 across a panel of B. */
 const BLOCK_K = 256;
+/** Width of one panel of B: BLOCK_K x BLOCK_N floats (128 KiB) stay in L2 while every row strip passes. */
+const BLOCK_N = 128;
 /** Below this many multiply-adds the copies cost more than the TypeScript GEMM saves. */
 const MIN_WORK = 32 * 1024;
 /** The module's memory stops growing here; larger products go to the TypeScript GEMM. */
 const MAX_BYTES = 512 * 1024 * 1024;
 const PAGE = 64 * 1024;
+/**
+ * A transposed A is read in place unless its rows are a multiple of 4 KiB apart: then the K steps of a strip
+ * all fall in the same few L1 sets and evict each other (1.3-1.5x slower), so it is transposed first.
+ */
+const ALIASING_STRIDE = 1024;
 
 const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
-/** Side of the square blocks a transpose goes through, so reads and writes both stay in cache. */
-const TRANSPOSE_BLOCK = 32;
-
-/**
- * dst[offset + c * ldDst + r] = src[r * ldSrc + c] for r < rows, c < cols: the transpose of a rows x cols
- * matrix, block by block.
- */
-function transposeInto(
-  dst: Float32Array,
-  offset: number,
-  ldDst: number,
-  src: Float32Array,
-  ldSrc: number,
-  rows: number,
-  cols: number,
-): void {
-  for (let r0 = 0; r0 < rows; r0 += TRANSPOSE_BLOCK) {
-    const r1 = Math.min(rows, r0 + TRANSPOSE_BLOCK);
-    for (let c0 = 0; c0 < cols; c0 += TRANSPOSE_BLOCK) {
-      const c1 = Math.min(cols, c0 + TRANSPOSE_BLOCK);
-      for (let r = r0; r < r1; r++) {
-        const from = r * ldSrc;
-        for (let c = c0; c < c1; c++) dst[offset + c * ldDst + r] = src[from + c] as number;
-      }
-    }
-  }
-}
 
 /** The WebAssembly GEMM, or undefined where WebAssembly SIMD is unavailable. */
 export function createWasmSgemm(fallback: Sgemm): Sgemm | undefined {
@@ -84,43 +80,69 @@ export function createWasmSgemm(fallback: Sgemm): Sgemm | undefined {
     checkSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, C, ldc);
     const Mp = roundUp(M, TILE_M);
     const Np = roundUp(N, TILE_N);
-    const floats = Mp * K + K * Np + Mp * Np;
+    // A as stored, and the floats past it that the padding rows (or columns) of op(A) reach.
+    const aLength = transA ? (K - 1) * lda + M : (M - 1) * lda + K;
+    const aSpan = roundUp(transA ? (K - 1) * lda + Mp : (Mp - 1) * lda + K, 4);
+    // B as stored; a transposed B is then transposed into a K x Np block, a plain one read in place.
+    const bLength = transB ? (N - 1) * ldb + K : (K - 1) * ldb + N;
+    const bSpan = roundUp(transB ? bLength : (K - 1) * ldb + Np, 4);
+    const packedB = transB ? K * Np : 0;
+    const packA = transA && lda % ALIASING_STRIDE === 0;
+    const floats = aSpan + bSpan + packedB + Mp * Np + (packA ? Mp * K : 0);
     if (M * N * K < MIN_WORK || M < TILE_M || N < TILE_N || floats * 4 > MAX_BYTES || alpha === 0) {
       fallback(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
     const mem = reserve(floats);
-    const offB = Mp * K;
-    const offC = offB + K * Np;
-    // op(A) as Mp x K rows, op(B) as K x Np rows, zero-padded.
-    if (transA) {
-      transposeInto(mem, 0, K, A, lda, K, M);
-    } else if (lda === K) {
-      mem.set(A.subarray(0, M * K), 0);
-    } else {
-      for (let i = 0; i < M; i++) mem.set(A.subarray(i * lda, i * lda + K), i * K);
-    }
-    mem.fill(0, M * K, Mp * K);
+    const offB = aSpan;
+    const offC = offB + bSpan + packedB;
+    mem.set(A.subarray(0, aLength), 0);
+    mem.fill(0, aLength, aSpan); // the padding lands in rows or columns of C that are never copied out
+    mem.set(B.subarray(0, bLength), offB);
+    mem.fill(0, offB + bLength, offB + bSpan);
+    let bRows = offB;
+    let bStride = ldb;
     if (transB) {
-      transposeInto(mem, offB, Np, B, ldb, N, K);
-    } else {
-      for (let k = 0; k < K; k++) mem.set(B.subarray(k * ldb, k * ldb + N), offB + k * Np);
+      bRows = offB + bSpan;
+      bStride = Np;
+      exports.transpose(offB * 4, N, K, ldb * 4, bRows * 4, Np * 4);
+      if (Np > N) for (let k = 0; k < K; k++) mem.fill(0, bRows + k * Np + N, bRows + (k + 1) * Np);
     }
-    if (Np > N) for (let k = 0; k < K; k++) mem.fill(0, offB + k * Np + N, offB + (k + 1) * Np);
-
-    for (let k0 = 0; k0 < K; k0 += BLOCK_K) {
-      const kc = Math.min(BLOCK_K, K - k0);
-      exports.gemm(Mp, Np, kc, K * 4, k0 * 4, (offB + k0 * Np) * 4, offC * 4, k0 === 0 ? 0 : 1);
+    const whole = ldc === N && Np === N;
+    if (beta !== 0) {
+      if (whole) mem.set(C.subarray(0, M * N), offC);
+      else for (let i = 0; i < M; i++) mem.set(C.subarray(i * ldc, i * ldc + N), offC + i * Np);
     }
-
-    // C = alpha * product + beta * C (beta 0: C is not read, as in BLAS).
-    for (let i = 0; i < M; i++) {
-      const c = i * ldc;
-      const p = offC + i * Np;
-      if (beta === 0 && alpha === 1) C.set(mem.subarray(p, p + N), c);
-      else if (beta === 0) for (let n = 0; n < N; n++) C[c + n] = alpha * (mem[p + n] as number);
-      else
-        for (let n = 0; n < N; n++) C[c + n] = alpha * (mem[p + n] as number) + beta * (C[c + n] as number);
+    let aBase = 0;
+    let [rsA, csA] = transA ? [4, lda * 4] : [lda * 4, 4];
+    if (packA) {
+      aBase = offC + Mp * Np;
+      exports.transpose(0, K, M, lda * 4, aBase * 4, K * 4);
+      mem.fill(0, aBase + M * K, aBase + Mp * K);
+      [rsA, csA] = [K * 4, 4];
     }
+    for (let j0 = 0; j0 < Np; j0 += BLOCK_N) {
+      const nc = Math.min(BLOCK_N, Np - j0);
+      for (let k0 = 0; k0 < K; k0 += BLOCK_K) {
+        const first = k0 === 0;
+        exports.gemm(
+          Mp,
+          nc,
+          Math.min(BLOCK_K, K - k0),
+          aBase * 4 + k0 * csA,
+          rsA,
+          csA,
+          (bRows + k0 * bStride + j0) * 4,
+          bStride * 4,
+          (offC + j0) * 4,
+          Np * 4,
+          alpha,
+          first ? beta : 1,
+          first && beta === 0 ? 0 : 1, // beta 0: C is not read, as in BLAS
+        );
+      }
+    }
+    if (whole) C.set(mem.subarray(offC, offC + M * N), 0);
+    else for (let i = 0; i < M; i++) C.set(mem.subarray(offC + i * Np, offC + i * Np + N), i * ldc);
   };
 }
