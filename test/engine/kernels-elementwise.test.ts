@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ENV_VAR, loadKernels } from '../../src/engine/kernels/index.js';
 import { tsElementwise, tsKernels } from '../../src/engine/kernels/ts-kernels.js';
 import type { ElementwiseKernels, Kernels } from '../../src/engine/kernels/types.js';
+import { createWasmElementwise } from '../../src/engine/kernels/wasm-elementwise.js';
 
 /** Deterministic pseudo-random floats in [-amp, amp). */
 function rand(n: number, seed: number, amp = 1): Float32Array {
@@ -37,15 +38,17 @@ try {
 }
 if (envAtStart !== undefined) process.env[ENV_VAR] = envAtStart;
 
-/** The implementations under test: ts always, native when the addon (with element-wise kernels) loads. */
+/** The implementations under test: ts and wasm always, native when the addon (with element-wise kernels) loads. */
 const impls: [string, ElementwiseKernels][] = [['ts', tsElementwise]];
+// On WebAssembly however small the input (tsKernels leaves small ones to the TypeScript loops).
+impls.push(['wasm', createWasmElementwise(tsElementwise, 0)!]);
 if (native?.swigluForward) impls.push(['native', native as ElementwiseKernels]);
 const ts = tsElementwise;
 
 describe('tsKernels carries the element-wise kernels', () => {
-  it('exposes every tsElementwise function', () => {
+  it('has every tsElementwise function (on WebAssembly SIMD: wasm-elementwise.test.ts)', () => {
     for (const name of Object.keys(tsElementwise) as (keyof ElementwiseKernels)[])
-      expect(tsKernels[name]).toBe(tsElementwise[name]);
+      expect(typeof tsKernels[name]).toBe('function');
   });
 });
 

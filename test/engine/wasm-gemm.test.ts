@@ -3,7 +3,7 @@ import { tsKernels, tsSgemm } from '../../src/engine/kernels/ts-kernels.js';
 import type { Kernels } from '../../src/engine/kernels/types.js';
 import { createWasmSgemm } from '../../src/engine/kernels/wasm-gemm.js';
 import { GEMM_WASM_BASE64 } from '../../src/engine/kernels/wasm/gemm-binary.js';
-import { assembleGemm } from '../../scripts/build-wasm-gemm.js';
+import { assembleWat } from '../../scripts/build-wasm.js';
 
 type Sgemm = Kernels['sgemm'];
 
@@ -27,7 +27,7 @@ function counted(): { sgemm: Sgemm; calls: number } {
 
 describe('the WebAssembly SIMD GEMM', () => {
   it('is assembled from gemm.wat as committed (run the wasm build script after editing the .wat)', async () => {
-    expect(Buffer.from(await assembleGemm()).toString('base64')).toBe(GEMM_WASM_BASE64);
+    expect(Buffer.from(await assembleWat('gemm')).toString('base64')).toBe(GEMM_WASM_BASE64);
   });
 
   it('is what the ts kernels use', () => {

@@ -60,3 +60,19 @@ export function checkLength(op: string, name: string, arr: ArrayLike<number> | n
   if (arr && arr.length < need)
     throw new RangeError(`${op}: ${name} needs ${need} values, has ${arr.length}`);
 }
+
+/** Cross-entropy targets: one per row, each ignoreIndex or a vocabulary id. */
+export function checkTargets(
+  op: string,
+  targets: Int32Array,
+  rows: number,
+  vocab: number,
+  ignoreIndex: number,
+): void {
+  checkLength(op, 'targets', targets, rows);
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r]!;
+    if (t !== ignoreIndex && (t < 0 || t >= vocab))
+      throw new RangeError(`target id ${t} is outside the vocabulary (size ${vocab})`);
+  }
+}

@@ -1,6 +1,7 @@
 /**
  * Picks the compute kernels: `native` (N-API addon over OpenBLAS, native/build/Release/kernels.node) when it
- * loads, else the ts ones (TypeScript, with the GEMM on WebAssembly SIMD). `ACTIVE_READING_KERNELS=ts|native|auto` overrides `prefer`.
+ * loads, else the ts ones (TypeScript, with the GEMM and the exp-heavy element-wise kernels on WebAssembly SIMD).
+ * `ACTIVE_READING_KERNELS=ts|native|auto` overrides `prefer`.
  * Build the addon with `apt-get install libopenblas-dev` then `npm run build:native` (node native/build.mjs).
  */
 import { readFileSync } from 'node:fs';

@@ -1,12 +1,14 @@
 /**
- * Kernels without the native addon: always available, single-threaded. The GEMM runs on WebAssembly SIMD
- * (wasm-gemm.ts) where the runtime has it; the TypeScript sgemm here is its fallback: it packs blocks of op(A)
+ * Kernels without the native addon: always available, single-threaded. The GEMM and the
+ * element-wise kernels run on WebAssembly SIMD (wasm-gemm.ts, wasm-elementwise.ts) where the runtime has it;
+ * the TypeScript loops here are their fallbacks. The TypeScript sgemm packs blocks of op(A)
  * and op(B) into contiguous Float64 panels (which also absorbs the transposes and leading dimensions), then
  * runs a 4×4 register-tiled micro-kernel over them, GotoBLAS style. Scratch panels are allocated once per
  * process.
  */
-import { checkAdamw, checkLength, checkSgemm } from './check.js';
+import { checkAdamw, checkLength, checkSgemm, checkTargets } from './check.js';
 import type { ElementwiseKernels, Kernels } from './types.js';
+import { createWasmElementwise } from './wasm-elementwise.js';
 import { createWasmSgemm } from './wasm-gemm.js';
 
 const MR = 4; // rows of op(A) per micro-tile
@@ -427,15 +429,6 @@ function rmsnormBackward(
   }
 }
 
-function checkTargets(op: string, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number) {
-  checkLength(op, 'targets', targets, rows);
-  for (let r = 0; r < rows; r++) {
-    const t = targets[r]!;
-    if (t !== ignoreIndex && (t < 0 || t >= vocab))
-      throw new RangeError(`target id ${t} is outside the vocabulary (size ${vocab})`);
-  }
-}
-
 function crossEntropyForward(
   logits: Float32Array,
   targets: Int32Array,
@@ -581,7 +574,10 @@ function rope(
   }
 }
 
-/** The TypeScript element-wise kernels; ops.ts uses them when a Kernels object has none of its own. */
+/**
+ * The TypeScript element-wise kernels: the reference in tests, and what ops.ts uses when a Kernels object has
+ * none of its own.
+ */
 export const tsElementwise: ElementwiseKernels = {
   swigluForward,
   swigluBackward,
@@ -599,17 +595,24 @@ export const tsElementwise: ElementwiseKernels = {
 /** The TypeScript GEMM alone (the WebAssembly one's fallback, and a reference in tests). */
 export const tsSgemm: Kernels['sgemm'] = sgemm;
 
-// WebAssembly SIMD where the runtime has it (every supported Node.js does), else the TypeScript GEMM.
+// WebAssembly SIMD where the runtime has it (every supported Node.js does), else the TypeScript loops.
 const wasmSgemm = createWasmSgemm(sgemm);
+const wasmElementwise = createWasmElementwise(tsElementwise);
 
-/** What the ts kernels run on, for log lines: "TypeScript, GEMM on WebAssembly SIMD". */
-export const TS_KERNELS_DESCRIPTION = wasmSgemm ? 'TypeScript, GEMM on WebAssembly SIMD' : 'pure TypeScript';
+/** What the ts kernels run on, for log lines: "TypeScript, GEMM and element-wise kernels on WebAssembly SIMD". */
+export const TS_KERNELS_DESCRIPTION =
+  wasmSgemm && wasmElementwise
+    ? 'TypeScript, GEMM and element-wise kernels on WebAssembly SIMD'
+    : wasmSgemm
+      ? 'TypeScript, GEMM on WebAssembly SIMD'
+      : 'pure TypeScript';
 
 export const tsKernels: Kernels = {
   name: 'ts',
   sgemm: wasmSgemm ?? sgemm,
   adamw,
   ...tsElementwise,
+  ...wasmElementwise, // each function it has replaces the TypeScript one
   setThreads(): void {
     // The TypeScript kernels are single-threaded.
   },

@@ -1,7 +1,7 @@
 /**
- * The compute kernels the training engine runs on. Two implementations: `ts` (TypeScript with a WebAssembly
- * SIMD GEMM, always available) and `native` (an N-API addon calling OpenBLAS sgemm, with C loops for the
- * optimizer step). All matrices are row-major Float32Arrays.
+ * The compute kernels the training engine runs on. Two implementations: `ts` (TypeScript with the GEMM and
+ * the exp-heavy element-wise kernels on WebAssembly SIMD, always available) and `native` (an N-API addon
+ * calling OpenBLAS sgemm, with C loops for the optimizer step). All matrices are row-major Float32Arrays.
  */
 /**
  * Element-wise kernels of the training ops (ops.ts). Every Kernels implementation may provide them; ops.ts
