@@ -66,7 +66,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     Math.min(availableParallelism(), DEMO_METHODS.length);
   if (tsKernels) {
     process.stderr.write(
-      `demo: warning: without the native kernels this demo trains about 8 times slower (48 minutes at --size medium on 2 cores; bench/RESULTS.md). For the run of about 10 minutes: ${BUILD_HINT}.\n`,
+      `demo: warning: without the native kernels this demo trains about 2 times slower (16 minutes at --size medium on 2 cores; bench/RESULTS.md). For the run of about 7 minutes: ${BUILD_HINT}.\n`,
     );
   }
   return withInterrupts('stopping after the current step; run the same command to resume', async (signal) => {
