@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
+import { rand } from '../helpers/random-floats.js';
 import { ENV_VAR, loadKernels } from '../../src/engine/kernels/index.js';
 import { tsElementwise, tsKernels } from '../../src/engine/kernels/ts-kernels.js';
 import type { ElementwiseKernels, Kernels } from '../../src/engine/kernels/types.js';
 import { createWasmElementwise } from '../../src/engine/kernels/wasm-elementwise.js';
-
-/** Deterministic pseudo-random floats in [-amp, amp). */
-function rand(n: number, seed: number, amp = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 31 - 1) * amp;
-  }
-  return out;
-}
 
 /** Relative to max(|expected|, 0.1): the inputs are O(1), so float32 rounding is about 1e-7 absolute. */
 function expectClose(actual: Float32Array, expected: Float32Array, rel = 1e-5): void {

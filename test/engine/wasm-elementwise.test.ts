@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { rand } from '../helpers/random-floats.js';
 import { tsElementwise, tsKernels } from '../../src/engine/kernels/ts-kernels.js';
 import type { ElementwiseKernels } from '../../src/engine/kernels/types.js';
 import { createWasmElementwise, MIN_FLOATS } from '../../src/engine/kernels/wasm-elementwise.js';
@@ -11,17 +12,6 @@ const ts = tsElementwise;
 const wasm = createWasmElementwise(ts, 0)!;
 /** Above one chunk of the module's memory (32k floats), so the chunked copies are exercised. */
 const BIG = 70_001;
-
-/** Deterministic pseudo-random floats in [-amp, amp). */
-function rand(n: number, seed: number, amp = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 31 - 1) * amp;
-  }
-  return out;
-}
 
 /** |actual − expected| <= rel · max(|expected|, floor) element by element (float32 rounding, O(1) inputs). */
 function expectClose(actual: Float32Array, expected: Float32Array, rel = 1e-5, floor = 1): void {

@@ -5,15 +5,9 @@
  * stays small. Inputs too small to repay the copies stay on the TypeScript loops, with the same checks.
  */
 import { checkLength, checkTargets } from './check.js';
+import { instantiateWasm } from './wasm-module.js';
 import type { ElementwiseKernels } from './types.js';
 import { ELEMENTWISE_WASM_BASE64 } from './wasm/elementwise-binary.js';
-
-/** The part of the WebAssembly global used here (tsconfig has no DOM lib, where its types live). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
 
 /** Pointers in bytes; see wasm/elementwise.wat. */
 interface ElementwiseExports {
@@ -99,10 +93,8 @@ export function createWasmElementwise(
   fallback: ElementwiseKernels,
   minFloats = MIN_FLOATS,
 ): ElementwiseKernels | undefined {
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  const bytes = Buffer.from(ELEMENTWISE_WASM_BASE64, 'base64');
-  if (!wasm || !wasm.validate(bytes)) return undefined;
-  const ex = new wasm.Instance(new wasm.Module(bytes)).exports as ElementwiseExports;
+  const ex = instantiateWasm<ElementwiseExports>(ELEMENTWISE_WASM_BASE64);
+  if (!ex) return undefined;
   let f32 = new Float32Array(ex.memory.buffer);
   let i32 = new Int32Array(ex.memory.buffer);
   let f64 = new Float64Array(ex.memory.buffer);
@@ -128,6 +120,28 @@ export function createWasmElementwise(
     return offsets;
   };
 
+  /**
+   * The first n floats of two operands, chunk by chunk: both copied in, `run(first, second, floats)` on the
+   * chunk's float offsets, and the result, which the kernel writes over the first operand, copied into out.
+   */
+  const binaryChunks = (
+    n: number,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    run: (first: number, second: number, floats: number) => void,
+  ): void => {
+    const chunk = Math.min(n, CHUNK);
+    const [x, y] = layout(chunk, chunk) as [number, number];
+    for (let i = 0; i < n; i += chunk) {
+      const m = Math.min(chunk, n - i);
+      f32.set(a.subarray(i, i + m), x);
+      f32.set(b.subarray(i, i + m), y);
+      run(x, y, m);
+      out.set(f32.subarray(x, x + m), i);
+    }
+  };
+
   /** Rows (or blocks) of `unit` floats per chunk: as many as fit in CHUNK, at least one. */
   const perChunk = (unit: number) => Math.max(1, Math.floor(CHUNK / unit));
 
@@ -137,15 +151,8 @@ export function createWasmElementwise(
       checkLength('swigluForward', 'up', up, n);
       checkLength('swigluForward', 'out', out, n);
       if (n < minFloats) return fallback.swigluForward(gate, up, out);
-      const chunk = Math.min(n, CHUNK);
-      const [g, u] = layout(chunk, chunk) as [number, number];
-      for (let i = 0; i < n; i += chunk) {
-        const m = Math.min(chunk, n - i);
-        f32.set(gate.subarray(i, i + m), g);
-        f32.set(up.subarray(i, i + m), u);
-        ex.swigluForward(g * 4, u * 4, g * 4, m); // out over gate, lane by lane
-        out.set(f32.subarray(g, g + m), i);
-      }
+      // out over gate, lane by lane
+      binaryChunks(n, gate, up, out, (g, u, m) => ex.swigluForward(g * 4, u * 4, g * 4, m));
     },
 
     swigluBackward(gate, up, dy, dgate, dup) {
@@ -374,30 +381,14 @@ export function createWasmElementwise(
       checkLength('add', 'a', a, n);
       checkLength('add', 'b', b, n);
       if (n < minFloats) return fallback.add(a, b, out);
-      const chunk = Math.min(n, CHUNK);
-      const [x, y] = layout(chunk, chunk) as [number, number];
-      for (let i = 0; i < n; i += chunk) {
-        const m = Math.min(chunk, n - i);
-        f32.set(a.subarray(i, i + m), x);
-        f32.set(b.subarray(i, i + m), y);
-        ex.add(x * 4, y * 4, x * 4, m);
-        out.set(f32.subarray(x, x + m), i);
-      }
+      binaryChunks(n, a, b, out, (x, y, m) => ex.add(x * 4, y * 4, x * 4, m));
     },
 
     axpy(dst, src, alpha) {
       const n = dst.length;
       checkLength('axpy', 'src', src, n);
       if (n < minFloats) return fallback.axpy(dst, src, alpha);
-      const chunk = Math.min(n, CHUNK);
-      const [d, x] = layout(chunk, chunk) as [number, number];
-      for (let i = 0; i < n; i += chunk) {
-        const m = Math.min(chunk, n - i);
-        f32.set(dst.subarray(i, i + m), d);
-        f32.set(src.subarray(i, i + m), x);
-        ex.axpy(d * 4, x * 4, m, alpha);
-        dst.set(f32.subarray(d, d + m), i);
-      }
+      binaryChunks(n, dst, src, dst, (d, x, m) => ex.axpy(d * 4, x * 4, m, alpha));
     },
   };
 }

@@ -6,17 +6,11 @@
  * Products too small to repay the copies, or too large for the memory cap, stay on the TypeScript path.
  */
 import { checkSgemm } from './check.js';
+import { instantiateWasm } from './wasm-module.js';
 import type { Kernels } from './types.js';
 import { GEMM_WASM_BASE64 } from './wasm/gemm-binary.js';
 
 type Sgemm = Kernels['sgemm'];
-
-/** The part of the WebAssembly global used here (tsconfig has no DOM lib, where its types live). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
 
 interface GemmExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -60,10 +54,8 @@ const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
 
 /** The WebAssembly GEMM, or undefined where WebAssembly SIMD is unavailable. */
 export function createWasmSgemm(fallback: Sgemm): Sgemm | undefined {
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  const bytes = Buffer.from(GEMM_WASM_BASE64, 'base64');
-  if (!wasm || !wasm.validate(bytes)) return undefined;
-  const exports = new wasm.Instance(new wasm.Module(bytes)).exports as GemmExports;
+  const exports = instantiateWasm<GemmExports>(GEMM_WASM_BASE64);
+  if (!exports) return undefined;
   let heap = new Float32Array(exports.memory.buffer);
 
   /** Room for `floats` in the module's memory (growing it invalidates the old view). */
